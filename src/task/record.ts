@@ -1,0 +1,69 @@
+import type { TaskState, WorkerType } from "./state.js";
+
+/** A task's error as stored: enough to rebuild and show it elsewhere. */
+export interface TaskErrorInfo {
+  /** The error's class name, such as `TypeError` or `TaskTimeoutError`. */
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** How long to wait before the next attempt, in a form that can be stored. */
+export type BackoffSpec =
+  | {
+      type: "exponential";
+      /** Delay before the second attempt, in ms; it doubles after each failure. */
+      baseMs: number;
+      /** Upper bound of any one delay, in ms. */
+      maxMs: number;
+      /** Spread each delay at random over [delay/2, delay] so retries do not march in step. */
+      jitter: boolean;
+    }
+  | { type: "fixed"; delayMs: number };
+
+/** What the application hands storage when it enqueues a task. Times are ms since the epoch. */
+export interface NewTask {
+  id: string;
+  /** The task definition's name; plain functions get a name of their own (see registry). */
+  name: string;
+  queue: string;
+  /** Higher runs first within a queue. */
+  priority: number;
+  /** The encoded argument list (see codec). */
+  payload: string;
+  /** Not claimable before this time. */
+  runAt: number;
+  createdAt: number;
+  /** Attempts allowed in all: retries + 1. */
+  maxAttempts: number;
+  timeoutMs: number | null;
+  /** A task still waiting at this time is marked `expired` and never run. */
+  expiresAt: number | null;
+  /** How long the result is kept after the task finishes, in ms. */
+  resultTtlMs: number;
+  backoff: BackoffSpec | null;
+  /** The worker type that runs it. */
+  worker: WorkerType;
+  /** The module that defines the task, for workers that load it by name. */
+  module: string | null;
+}
+
+/** A task as storage keeps it: what was enqueued plus where it is now. */
+export interface TaskRecord extends NewTask {
+  state: TaskState;
+  /** Attempts started so far; the first attempt is 1. */
+  attempts: number;
+  /** Times a worker stopped heartbeating while holding the task. */
+  leaseLosses: number;
+  /** Raised by every claim; only the current value may settle the task. */
+  token: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  cancelRequested: boolean;
+  lastError: TaskErrorInfo | null;
+}
+
+/** A task a worker holds: the record plus the lease it was claimed under. */
+export type ClaimedTask = TaskRecord & { leaseOwner: string; leaseExpiresAt: number };
