@@ -139,6 +139,9 @@ export interface Storage {
   /** Events with `seq` above `afterSeq`, oldest first, for subscribers that follow the log. */
   eventsSince(afterSeq: number, limit: number): Promise<TaskEvent[]>;
 
+  /** The `seq` of the newest stored event, or 0 when there is none: where a new subscriber starts. */
+  lastEventSeq(): Promise<number>;
+
   /**
    * Housekeeping, run now and then by workers: returns tasks whose lease ran
    * out, expires waiting tasks past their time-to-live, deletes results and

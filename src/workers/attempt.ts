@@ -1,0 +1,99 @@
+import {
+  NonRetryableError,
+  TaskCancelledError,
+  TaskTimeoutError,
+  UnrunnableTaskError,
+  toErrorInfo,
+} from "../errors.js";
+import type { Settlement } from "../storage/contract.js";
+import { lookupTask } from "../task/define.js";
+import type { BackoffSpec, ClaimedTask } from "../task/record.js";
+import { DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
+
+/** One attempt a worker holds, from claim until its settlement is written. */
+export interface Attempt {
+  task: ClaimedTask;
+  controller: AbortController;
+  /** Set when the attempt must end without running to its own end, with the reason. */
+  interrupted?: "timeout" | "cancel" | "lost" | "stopping";
+  cancelReason?: string;
+}
+
+/**
+ * Runs `work` for an attempt, ending early when its signal fires: a task
+ * that ignores its signal cannot hold a worker's slot past its timeout.
+ */
+export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Starts the attempt's timeout, if it has one; returns what stops it. */
+export function armTimeout(attempt: Attempt): () => void {
+  const { timeoutMs } = attempt.task;
+  if (timeoutMs === null || timeoutMs <= 0) return () => {};
+
+  const timer = setTimeout(() => {
+    attempt.interrupted = "timeout";
+    attempt.controller.abort(
+      new TaskTimeoutError(`attempt ${attempt.task.attempts} timed out after ${timeoutMs} ms`),
+    );
+  }, timeoutMs);
+  return () => clearTimeout(timer);
+}
+
+/** The settlement of an attempt whose function returned `result` (encoded). */
+export function completed(attempt: Attempt, result: string): Settlement {
+  const { id, token } = attempt.task;
+  return { id, token, outcome: "completed", result };
+}
+
+/** The settlement of an attempt that threw or was interrupted: retry, fail, or cancelled. */
+export function failed(attempt: Attempt, thrown: unknown, now: number): Settlement {
+  const { id, token } = attempt.task;
+
+  if (attempt.interrupted === "cancel") {
+    const reason = attempt.cancelReason ?? "cancelled";
+    return { id, token, outcome: "cancelled", error: { name: TaskCancelledError.name, message: reason } };
+  }
+
+  const error = toErrorInfo(thrown);
+  const retryAt = canRetry(attempt.task, thrown) ? now + retryDelay(attempt.task, thrown) : null;
+  return { id, token, outcome: "failed", error, retryAt };
+}
+
+/** Lost leases do not use up retries: only attempts that ended in an error count. */
+function canRetry(task: ClaimedTask, thrown: unknown): boolean {
+  if (isNamed(thrown, NonRetryableError.name) || isNamed(thrown, UnrunnableTaskError.name)) {
+    return false;
+  }
+  const failures = task.attempts - task.leaseLosses;
+  return failures < task.maxAttempts;
+}
+
+function retryDelay(task: ClaimedTask, thrown: unknown): number {
+  const failures = task.attempts - task.leaseLosses;
+  const custom = lookupTask(task.name)?.options.backoff;
+  if (typeof custom === "function") return Math.max(0, custom(failures, thrown));
+
+  const spec: BackoffSpec = task.backoff ?? DEFAULT_BACKOFF;
+  return backoffDelay(spec, failures);
+}
+
+// Errors may cross a thread or process boundary, losing their class: the name survives.
+function isNamed(thrown: unknown, name: string): boolean {
+  return thrown instanceof Error && thrown.name === name;
+}
