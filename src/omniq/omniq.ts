@@ -26,7 +26,7 @@ import { openStorage } from "../storage/open.js";
 import type { TaskCall, TaskDefinition } from "../task/define.js";
 import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
-import { AsyncWorker } from "../workers/async-worker.js";
+import { createWorker } from "../workers/factory.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
 import { ResultWaiter } from "./result-waiter.js";
@@ -244,7 +244,7 @@ function makeWorkers(config: OmniQConfig, storage: Storage, clock: Clock): Worke
     logger: config.logger,
     clock,
   };
-  return worker.types.map((type) => new AsyncWorker(storage, settings, type));
+  return worker.types.map((type) => createWorker(type, storage, settings));
 }
 
 function unpack(id: string, outcome: TaskOutcome | null): unknown {
