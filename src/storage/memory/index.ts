@@ -1,0 +1,1 @@
+export { MemoryStorage, type MemoryStorageOptions, openMemoryStorage } from "./memory-storage.js";
