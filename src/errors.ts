@@ -13,8 +13,9 @@ export class ConfigError extends OmniQError {
     /** Dotted path of the field, such as `worker.concurrency`. */
     readonly field: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -26,8 +27,9 @@ export class SerializationError extends OmniQError {
     /** Where the value sits, such as `args[0].cb`. */
     readonly path: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -1,0 +1,112 @@
+/**
+ * How task arguments and results are written to storage and read back.
+ *
+ * The text is devalue's format behind a short version prefix, so a later
+ * omniq can change the format and still read what an older one stored.
+ * devalue keeps the types JSON loses (Date, BigInt, Map, Set, typed arrays,
+ * undefined, NaN, -0, repeated and circular references), and its `parse`
+ * builds values from data only: nothing in a payload is ever run.
+ */
+import { DevalueError, parse, stringify } from "devalue";
+import { SerializationError } from "../errors.js";
+import { describeRefused, locate } from "./locate.js";
+
+/** Starts every encoded text: devalue's format, omniq's version 1 of it. */
+export const FORMAT_PREFIX = "dv1:";
+
+/** What `encodeValue([])` returns; most tasks take no arguments, so it skips devalue. */
+export const ENCODED_EMPTY_LIST = `${FORMAT_PREFIX}[[]]`;
+
+const ALLOWED =
+  "task arguments and results must be data: numbers, strings, booleans, null, undefined, " +
+  "plain objects, arrays, Date, BigInt, Map, Set, typed arrays, Buffer";
+
+const EXCERPT_CHARS = 60;
+
+// devalue would write a Buffer as a plain Uint8Array. The reducer hands it a
+// copy of just the visible bytes (Buffers often share a larger pool) as an
+// object, which stays truthy even when the Buffer is empty.
+const REDUCERS = {
+  Buffer: (value: unknown) => Buffer.isBuffer(value) && new Uint8Array(value),
+};
+
+const REVIVERS = {
+  Buffer: (bytes: unknown) => {
+    if (!(bytes instanceof Uint8Array)) throw new Error("a Buffer entry does not hold bytes");
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  },
+};
+
+/**
+ * Turns a value into text that `decodeValue` reads back with its types.
+ *
+ * @param value - what to store: task arguments (an array) or a result.
+ * @param root - names the value in error paths, such as `"args"` or `"result"`.
+ * @throws {SerializationError} when part of the value cannot be stored; its
+ *   `path` says where, such as `args[1].cb`.
+ */
+export function encodeValue(value: unknown, root: string): string {
+  if (Array.isArray(value) && value.length === 0) return ENCODED_EMPTY_LIST;
+
+  try {
+    return FORMAT_PREFIX + stringify(value, REDUCERS);
+  } catch (error) {
+    throw refusal(error, value, root);
+  }
+}
+
+/**
+ * Reads back text written by `encodeValue`. Only builds data; it never runs
+ * code, whatever the text holds.
+ *
+ * @param text - the stored text.
+ * @param root - names the value in the error, such as `"args"`.
+ * @default root "payload"
+ * @throws {SerializationError} when the text is not something `encodeValue` wrote.
+ */
+export function decodeValue(text: string, root = "payload"): unknown {
+  if (text === ENCODED_EMPTY_LIST) return [];
+
+  if (!text.startsWith(FORMAT_PREFIX)) {
+    throw undecodable(text, root, `it does not start with "${FORMAT_PREFIX}"`);
+  }
+
+  try {
+    return parse(text.slice(FORMAT_PREFIX.length), REVIVERS);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw undecodable(text, root, reason, error);
+  }
+}
+
+function refusal(error: unknown, value: unknown, root: string): SerializationError {
+  if (error instanceof DevalueError) {
+    // Our own walk gives better paths (Set members, Map keys); devalue's path
+    // is the fallback when the refused thing cannot be found again.
+    const path = locate(value, error.value, root) ?? root + error.path;
+    const message = `${path} is ${describeRefused(error.value)}; ${ALLOWED}`;
+    return new SerializationError(path, message, { cause: error });
+  }
+
+  if (error instanceof RangeError) {
+    const message = `${root} is nested too deeply to store (${error.message})`;
+    return new SerializationError(root, message, { cause: error });
+  }
+
+  const reason = error instanceof Error ? error.message : String(error);
+  const message = `${root} could not be encoded: ${reason}`;
+  return new SerializationError(root, message, { cause: error });
+}
+
+function undecodable(
+  text: string,
+  root: string,
+  reason: string,
+  cause?: unknown,
+): SerializationError {
+  const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+  const message =
+    `${root} could not be decoded (${reason}); the stored text is corrupted or was not ` +
+    `written by omniq: ${JSON.stringify(excerpt)}`;
+  return new SerializationError(root, message, cause === undefined ? undefined : { cause });
+}
