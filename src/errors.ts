@@ -43,6 +43,15 @@ export class StorageError extends OmniQError {
   override name = "StorageError";
 }
 
+/** `enqueue`: a task with this id is already stored; nothing of the batch was stored. */
+export class DuplicateTaskError extends OmniQError {
+  override name = "DuplicateTaskError";
+
+  constructor(readonly taskId: string) {
+    super(`a task with id ${taskId} already exists; nothing of this batch was stored`);
+  }
+}
+
 /** `getResult`: the task failed for good. `remote` is the error the task threw. */
 export class TaskFailedError extends OmniQError {
   override name = "TaskFailedError";

@@ -1,24 +1,32 @@
 // The public surface of omniq: every export is listed by name.
-export { OmniQ } from "./omniq/omniq.js";
-export type { Enqueueable, OpenOptions, TaskId, TaskInfo } from "./omniq/omniq.js";
+
+export { decodeValue, encodeValue } from "./codec/value.js";
+export type { EnvVariable } from "./config/env.js";
+export { ENV_VARIABLES } from "./config/env.js";
+export type { Logger, LogLevel } from "./config/logger.js";
+export { resolveConfig } from "./config/resolve.js";
+export type { OmniQConfig, OmniQConfigInput } from "./config/types.js";
+export {
+  ConfigError,
+  DuplicateTaskError,
+  InvalidArgumentError,
+  NonRetryableError,
+  OmniQError,
+  ResultTimeoutError,
+  SerializationError,
+  StorageError,
+  TaskCancelledError,
+  TaskExpiredError,
+  TaskFailedError,
+  TaskTimeoutError,
+  UnknownTaskError,
+  UnrunnableTaskError,
+  WorkerLostError,
+} from "./errors.js";
+export type { TaskEvent, TaskEventType } from "./events/types.js";
 export { withOptions } from "./omniq/build-task.js";
-
-export { defineTask, isTaskDefinition } from "./task/define.js";
-export type { AnyTaskDefinition, TaskCall, TaskDefinition, TaskDefinitionOptions } from "./task/define.js";
-export type { BackoffOption, EnqueueOptions, TaskOptions } from "./task/options.js";
-export { currentTask } from "./task/context.js";
-export type { TaskContext } from "./task/context.js";
-export type { BackoffSpec, NewTask, TaskErrorInfo, TaskRecord, ClaimedTask } from "./task/record.js";
-export { TASK_STATES, WORKER_TYPES } from "./task/state.js";
-export type { TaskState, WorkerType } from "./task/state.js";
-
-export { AsyncWorker } from "./workers/async-worker.js";
-export type { WorkerOptions } from "./workers/options.js";
-
-export { openStorage, storageSchemes } from "./storage/open.js";
-export type { OpenStorageOptions } from "./storage/open.js";
-export { MemoryStorage } from "./storage/memory/index.js";
-export { systemClock } from "./storage/contract.js";
+export type { Enqueueable, OpenOptions, TaskId, TaskInfo } from "./omniq/omniq.js";
+export { OmniQ } from "./omniq/omniq.js";
 export type {
   CancelOutcome,
   ClaimRequest,
@@ -34,25 +42,30 @@ export type {
   TaskFilter,
   TaskOutcome,
 } from "./storage/contract.js";
+export { systemClock } from "./storage/contract.js";
+export { MemoryStorage } from "./storage/memory/index.js";
+export type { OpenStorageOptions } from "./storage/open.js";
+export { openStorage, storageSchemes } from "./storage/open.js";
+export type { TaskContext } from "./task/context.js";
+export { currentTask } from "./task/context.js";
+export type {
+  AnyTaskDefinition,
+  TaskCall,
+  TaskDefinition,
+  TaskDefinitionOptions,
+} from "./task/define.js";
+export { defineTask, isTaskDefinition } from "./task/define.js";
+export type { BackoffOption, EnqueueOptions, TaskOptions } from "./task/options.js";
+export type {
+  BackoffSpec,
+  ClaimedTask,
+  NewTask,
+  TaskErrorInfo,
+  TaskRecord,
+} from "./task/record.js";
+export type { TaskState, WorkerType } from "./task/state.js";
+export { TASK_STATES, WORKER_TYPES } from "./task/state.js";
 export { ManualClock } from "./util/clock.js";
-
-export type { TaskEvent, TaskEventType } from "./events/types.js";
-export { encodeValue, decodeValue } from "./codec/value.js";
 export type { Duration } from "./util/duration.js";
-
-export {
-  ConfigError,
-  InvalidArgumentError,
-  NonRetryableError,
-  OmniQError,
-  ResultTimeoutError,
-  SerializationError,
-  StorageError,
-  TaskCancelledError,
-  TaskExpiredError,
-  TaskFailedError,
-  TaskTimeoutError,
-  UnknownTaskError,
-  UnrunnableTaskError,
-  WorkerLostError,
-} from "./errors.js";
+export { AsyncWorker } from "./workers/async-worker.js";
+export type { WorkerOptions } from "./workers/options.js";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  defineTask,
   InvalidArgumentError,
   SerializationError,
-  defineTask,
   withOptions,
 } from "../../src/index.js";
 import { echo, multiply } from "../fixtures/tasks.js";
@@ -52,10 +52,7 @@ for (const kind of EMBEDDED) {
         const ids = await omniq.enqueueMany([multiply.call(1, 2), multiply.call(3, 4)]);
         assert.equal(ids.length, 2);
 
-        const bad = omniq.enqueueMany([
-          multiply.call(5, 6),
-          { task: echo, args: [Symbol("no")] },
-        ]);
+        const bad = omniq.enqueueMany([multiply.call(5, 6), { task: echo, args: [Symbol("no")] }]);
         await assert.rejects(bad, SerializationError);
 
         const dup = omniq.enqueueMany([

@@ -83,7 +83,10 @@ for (const kind of EMBEDDED) {
     test("exponential backoff waits before the retry", async () => {
       const { omniq, close } = await openTestOmniQ(kind);
       try {
-        const options = { retries: 1, backoff: { type: "exponential", base: 300, jitter: false } } as const;
+        const options = {
+          retries: 1,
+          backoff: { type: "exponential", base: 300, jitter: false },
+        } as const;
         const id = await omniq.enqueue(flaky.with(options), 2);
         assert.equal(await omniq.getResult(id, { timeout: "5s" }), 2);
 

@@ -21,12 +21,19 @@ for (const kind of EMBEDDED) {
         await producer.enqueue(record.with({ queue: "high", priority: 1 }), file, "high-1", 0);
         await producer.enqueue(record.with({ queue: "high", priority: 5 }), file, "high-5", 0);
 
-        const worker = new AsyncWorker({ storage: store.url, queues: ["high", "low"], concurrency: 1 });
+        const worker = new AsyncWorker({
+          storage: store.url,
+          queues: ["high", "low"],
+          concurrency: 1,
+        });
         await worker.start();
         await waitForLines(file, 3);
         await worker.stop();
 
-        const labels = readFileSync(file, "utf8").trim().split("\n").map((l) => l.split(" ")[0]);
+        const labels = readFileSync(file, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => l.split(" ")[0]);
         assert.deepEqual(labels, ["high-5", "high-1", "low"]);
       } finally {
         await producer.close();
@@ -49,11 +56,16 @@ for (const kind of EMBEDDED) {
         assert.match(ghost.remote.message, /no task named "nobody.defines.this"/);
         assert.match(ghost.remote.message, /"test.multiply"/);
 
-        const garbled = await omniq.getResult("garbled", { timeout: "5s" }).catch((e: unknown) => e);
+        const garbled = await omniq
+          .getResult("garbled", { timeout: "5s" })
+          .catch((e: unknown) => e);
         assert.ok(garbled instanceof TaskFailedError);
         assert.match(garbled.remote.message, /cannot be decoded/);
 
-        assert.equal(await omniq.getResult(await omniq.enqueue(multiply, 3, 3), { timeout: "5s" }), 9);
+        assert.equal(
+          await omniq.getResult(await omniq.enqueue(multiply, 3, 3), { timeout: "5s" }),
+          9,
+        );
       } finally {
         await close();
       }
