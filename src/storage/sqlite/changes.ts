@@ -1,0 +1,50 @@
+import type { TaskEventType } from "../../events/types.js";
+import type { EventSubject, Statements } from "./statements.js";
+
+/**
+ * What one write transaction did, gathered while it runs: it writes the
+ * events and collects the signals to send once the transaction has
+ * committed (never before, or a woken worker could look too early).
+ */
+export class Changes {
+  /** Queues that got a task to run. */
+  readonly readyQueues = new Set<string>();
+  /** Tasks that reached a final state. */
+  readonly finished: string[] = [];
+  /** Running tasks someone asked to cancel. */
+  readonly cancels: string[] = [];
+  /** The seq range of the events written, 0 when none: see `WalWatcher.noteOwn`. */
+  firstSeq = 0;
+  lastSeq = 0;
+
+  constructor(
+    private readonly statements: Statements,
+    /** The one "now" of the whole transaction. */
+    readonly now: number,
+  ) {}
+
+  /** Writes one event about `task`, at its current attempt. `error` is already JSON-encoded. */
+  event(
+    task: EventSubject,
+    type: TaskEventType,
+    error: string | null = null,
+    runAt: number | null = null,
+  ): void {
+    const info = this.statements.insertEvent.run(
+      task.seq,
+      task.id,
+      type,
+      this.now,
+      task.queue,
+      task.name,
+      task.attempts,
+      error,
+      runAt,
+    );
+
+    // Seqs of one transaction are consecutive: it holds the write lock.
+    const seq = Number(info.lastInsertRowid);
+    if (this.firstSeq === 0) this.firstSeq = seq;
+    this.lastSeq = seq;
+  }
+}

@@ -1,0 +1,2 @@
+export { openSqliteStorage, type SqliteStorageOptions } from "./open.js";
+export { sqlitePathFromUrl } from "./url.js";

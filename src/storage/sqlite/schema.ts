@@ -1,0 +1,133 @@
+import type Database from "better-sqlite3";
+import { StorageError } from "../../errors.js";
+
+/*
+ * The layout of an omniq SQLite file.
+ *
+ * omniq_tasks keeps one row per task, its result included: completing a task
+ * is then a single UPDATE, `getOutcome` a single lookup, and deleting a
+ * finished task after its result time-to-live removes the result with it.
+ * A separate results table would cost an extra INSERT and DELETE per task on
+ * the hot path and buy nothing, since a result never outlives its task row.
+ *
+ * Two columns exist only for the queries, never shown to callers:
+ * - `lane` is NULL for a task that is not waiting, 0 for one waiting for its
+ *   run-at time and 1 for one that may be due. Claims read only lane 1 (a
+ *   partial index in claim order), so thousands of tasks scheduled for later
+ *   are never walked by a claim; a cheap step at each claim moves lane-0 rows
+ *   whose time has come to lane 1 (see claim.ts).
+ * - `purge_at` is `finished_at + result_ttl_ms` for a finished task, so
+ *   housekeeping finds what to delete through an index.
+ *
+ * Events use AUTOINCREMENT so that `seq` never goes back, even after the
+ * newest events were deleted: followers of `eventsSince` rely on it. They
+ * are indexed by the task's integer `seq` rather than its text id: task ids
+ * are usually random UUIDs, and a text index would take each event to a
+ * random page, making every commit write many more pages (measured: less
+ * than half the claim and settle rate). There is no index on `at`: events
+ * are deleted from the head of the log, which is in time order (see
+ * maintenance.ts).
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE omniq_tasks (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT    NOT NULL UNIQUE,
+    name             TEXT    NOT NULL,
+    queue            TEXT    NOT NULL,
+    priority         INTEGER NOT NULL,
+    payload          TEXT    NOT NULL,
+    run_at           INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    max_attempts     INTEGER NOT NULL,
+    timeout_ms       INTEGER,
+    expires_at       INTEGER,
+    result_ttl_ms    INTEGER NOT NULL,
+    backoff          TEXT,
+    worker           TEXT    NOT NULL,
+    module           TEXT,
+    state            TEXT    NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    lease_losses     INTEGER NOT NULL DEFAULT 0,
+    token            INTEGER NOT NULL DEFAULT 0,
+    lease_owner      TEXT,
+    lease_expires_at INTEGER,
+    started_at       INTEGER,
+    finished_at      INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    result           TEXT,
+    lane             INTEGER,
+    purge_at         INTEGER
+  );
+
+  CREATE INDEX omniq_tasks_ready ON omniq_tasks (queue, worker, priority DESC, run_at, seq)
+    WHERE lane = 1;
+  CREATE INDEX omniq_tasks_timer ON omniq_tasks (run_at) WHERE lane = 0;
+  CREATE INDEX omniq_tasks_expiry ON omniq_tasks (expires_at)
+    WHERE lane IS NOT NULL AND expires_at IS NOT NULL;
+  CREATE INDEX omniq_tasks_lease ON omniq_tasks (lease_expires_at) WHERE state = 'running';
+  CREATE INDEX omniq_tasks_purge ON omniq_tasks (purge_at) WHERE purge_at IS NOT NULL;
+
+  CREATE TABLE omniq_events (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_seq INTEGER NOT NULL,
+    task_id  TEXT    NOT NULL,
+    type    TEXT    NOT NULL,
+    at      INTEGER NOT NULL,
+    queue   TEXT    NOT NULL,
+    name    TEXT    NOT NULL,
+    attempt INTEGER NOT NULL,
+    error   TEXT,
+    run_at  INTEGER
+  );
+
+  CREATE INDEX omniq_events_task ON omniq_events (task_seq);
+  `,
+];
+
+/** The schema version this code reads and writes (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Sets the connection's pragmas. WAL lets readers run beside the one writer;
+ * `synchronous = NORMAL` is safe in WAL mode (a power cut may lose the last
+ * commits, never corrupt the file) and much faster than FULL. The size limit
+ * lets the WAL shrink back after a burst instead of keeping its peak size.
+ */
+export function configureConnection(db: Database.Database): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("journal_size_limit = 67108864");
+  db.pragma("temp_store = MEMORY");
+}
+
+function readVersion(db: Database.Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/**
+ * Brings the file's schema up to `SCHEMA_VERSION`.
+ *
+ * The version is read again inside `BEGIN IMMEDIATE`, which takes the write
+ * lock first: of two processes opening a new file at once, the second waits
+ * (busy timeout), then sees the first one's version and applies nothing.
+ */
+export function migrate(db: Database.Database): void {
+  if (readVersion(db) === SCHEMA_VERSION) return;
+
+  const upgrade = db.transaction(() => {
+    const current = readVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new StorageError(
+        `the database has schema version ${current}, newer than the ${SCHEMA_VERSION} this omniq knows; upgrade omniq`,
+      );
+    }
+
+    for (let version = current; version < SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version] as string);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+  upgrade.immediate();
+}
