@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { encodeValue } from "../codec/value.js";
 import type { TaskDefaults } from "../config/types.js";
 import { InvalidArgumentError } from "../errors.js";
 import { type TaskCall, type TaskDefinition, isTaskDefinition } from "../task/define.js";
+import { newTaskId } from "../task/id.js";
 import { localName } from "../task/local.js";
 import type { BackoffOption, EnqueueOptions } from "../task/options.js";
 import type { BackoffSpec, NewTask } from "../task/record.js";
@@ -37,7 +37,7 @@ export function buildTask(call: TaskCall, context: BuildContext): NewTask {
   const ttlMs = pickOptionalMs(options.ttl, context.defaults.ttlMs, `${where} option ttl`);
 
   return {
-    id: options.id ?? randomUUID(),
+    id: options.id ?? newTaskId(context.now),
     name: identity.name,
     queue: pickQueue(options.queue ?? context.defaults.queue, where),
     priority: pickInteger(options.priority ?? context.defaults.priority, `${where} option priority`),
