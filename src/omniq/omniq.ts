@@ -3,6 +3,7 @@ import { resolveConfig } from "../config/resolve.js";
 import type { OmniQConfig, OmniQConfigInput } from "../config/types.js";
 import type { OmniQLogger } from "../config/logger.js";
 import {
+  ConfigError,
   InvalidArgumentError,
   ResultTimeoutError,
   TaskCancelledError,
@@ -97,6 +98,7 @@ export class OmniQ implements AsyncDisposable {
    */
   static async open(input: OmniQConfigInput = {}, options: OpenOptions = {}): Promise<OmniQ> {
     const config = await resolveConfig(input);
+    refuseUnavailable(config);
     const clock = options.clock ?? systemClock;
     const storage = options.storageInstance ?? (await openStorage(config.storage, { clock }));
 
@@ -225,6 +227,25 @@ export class OmniQ implements AsyncDisposable {
 
   private checkOpen(): void {
     if (this.closed) throw new InvalidArgumentError("this OmniQ is closed; open a new one");
+  }
+}
+
+/** Settings the configuration accepts but this version cannot honour yet: refused, not ignored. */
+function refuseUnavailable(config: OmniQConfig): void {
+  for (const field of ["results", "events"] as const) {
+    if (config[field] !== config.storage) {
+      throw new ConfigError(
+        field,
+        `${field}: a backend apart from storage is not available yet; leave ${field} unset ` +
+          "to keep it with the queue (see Known limits in the README)",
+      );
+    }
+  }
+  if (!config.recordEvents) {
+    throw new ConfigError(
+      "recordEvents",
+      "recordEvents: false is not available yet; every backend records events (see Known limits)",
+    );
   }
 }
 
