@@ -5,9 +5,7 @@ import type { TaskEvent } from "./types.js";
 const PAGE = 500;
 
 /** A subscriber to the event log, with an optional filter. */
-export interface EventListener {
-  (event: TaskEvent): void;
-}
+export type EventListener = (event: TaskEvent) => void;
 
 /**
  * Follows the stored event log from the moment the first listener joins and

@@ -1,7 +1,7 @@
 import { encodeValue } from "../codec/value.js";
 import type { TaskDefaults } from "../config/types.js";
 import { InvalidArgumentError } from "../errors.js";
-import { type TaskCall, type TaskDefinition, isTaskDefinition } from "../task/define.js";
+import { isTaskDefinition, type TaskCall, type TaskDefinition } from "../task/define.js";
 import { newTaskId } from "../task/id.js";
 import { localName } from "../task/local.js";
 import type { BackoffOption, EnqueueOptions } from "../task/options.js";
@@ -40,12 +40,19 @@ export function buildTask(call: TaskCall, context: BuildContext): NewTask {
     id: options.id ?? newTaskId(context.now),
     name: identity.name,
     queue: pickQueue(options.queue ?? context.defaults.queue, where),
-    priority: pickInteger(options.priority ?? context.defaults.priority, `${where} option priority`),
+    priority: pickInteger(
+      options.priority ?? context.defaults.priority,
+      `${where} option priority`,
+    ),
     payload: encodeValue(call.args, "args"),
     runAt,
     createdAt: context.now,
     maxAttempts: pickRetries(options.retries ?? context.defaults.retries, where) + 1,
-    timeoutMs: pickOptionalMs(options.timeout, context.defaults.timeoutMs, `${where} option timeout`),
+    timeoutMs: pickOptionalMs(
+      options.timeout,
+      context.defaults.timeoutMs,
+      `${where} option timeout`,
+    ),
     expiresAt: ttlMs === null ? null : runAt + ttlMs,
     resultTtlMs:
       options.resultTtl === undefined
@@ -111,7 +118,11 @@ function pickWorker(worker: unknown, identity: Identity, where: string): WorkerT
   return worker as WorkerType;
 }
 
-function pickRunAt(options: Pick<EnqueueOptions, "runAt" | "delay">, now: number, where: string): number {
+function pickRunAt(
+  options: Pick<EnqueueOptions, "runAt" | "delay">,
+  now: number,
+  where: string,
+): number {
   if (options.runAt !== undefined && options.delay !== undefined) {
     throw new InvalidArgumentError(`${where}: give either delay or runAt, not both`);
   }

@@ -1,7 +1,7 @@
 import { decodeValue } from "../codec/value.js";
+import type { OmniQLogger } from "../config/logger.js";
 import { resolveConfig } from "../config/resolve.js";
 import type { OmniQConfig, OmniQConfigInput } from "../config/types.js";
-import type { OmniQLogger } from "../config/logger.js";
 import {
   ConfigError,
   InvalidArgumentError,
@@ -9,8 +9,8 @@ import {
   TaskCancelledError,
   TaskExpiredError,
   TaskFailedError,
-  UnknownTaskError,
   toErrorInfo,
+  UnknownTaskError,
 } from "../errors.js";
 import { EventFollower, type EventListener } from "../events/follower.js";
 import type { TaskEvent } from "../events/types.js";
@@ -130,7 +130,11 @@ export class OmniQ implements AsyncDisposable {
   async enqueueMany(calls: readonly TaskCall[]): Promise<TaskId[]> {
     this.checkOpen();
     const now = this.clock.now();
-    const context = { defaults: this.config.defaults, defaultWorker: this.config.defaultWorker, now };
+    const context = {
+      defaults: this.config.defaults,
+      defaultWorker: this.config.defaultWorker,
+      now,
+    };
     const tasks = calls.map((call) => buildTask(call, context));
 
     await this.storage.enqueue(tasks);
@@ -144,7 +148,8 @@ export class OmniQ implements AsyncDisposable {
    */
   async getResult<R>(id: TaskId<R>, options: { timeout?: Duration } = {}): Promise<R> {
     this.checkOpen();
-    const timeoutMs = options.timeout === undefined ? Infinity : toMs(options.timeout, "getResult timeout");
+    const timeoutMs =
+      options.timeout === undefined ? Infinity : toMs(options.timeout, "getResult timeout");
     const outcome = await this.results.wait(id, timeoutMs);
 
     if (outcome === "timeout") throw new ResultTimeoutError(id, timeoutMs);

@@ -9,5 +9,8 @@ test("task ids are UUID version 7, unique, and sort by the time they were made",
   }
   assert.equal(new Set(ids).size, ids.length);
   assert.deepEqual([...ids].sort(), ids);
-  assert.equal(Number.parseInt(ids[0]?.replaceAll("-", "").slice(0, 12) ?? "", 16), 1_700_000_000_000);
+  assert.equal(
+    Number.parseInt(ids[0]?.replaceAll("-", "").slice(0, 12) ?? "", 16),
+    1_700_000_000_000,
+  );
 });

@@ -1,0 +1,113 @@
+// omniq's adapter for the shared peer benchmark (../shared/bench, see its
+// README): run it beside BullMQ, bee-queue, pg-boss, Graphile Worker and
+// plainjob in one compare.sh run with
+//
+//   npm run build
+//   OMNIQ_ADAPTER=$PWD/bench/peers-adapter.mjs ../shared/bench/compare.sh noop plainjob omniq
+//
+// Options (after --system omniq): --backend sqlite|memory|postgres|redis|nats
+// (default sqlite), --worker async|thread|process|gevent (default async, and
+// thread for the cpu scenario). OMNIQ_STORAGE overrides the storage URL.
+//
+// Completion is observed the way an application would: getResult() on every
+// id, which resolves after the result is stored.
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DIST = join(HERE, "..", "dist", "index.js");
+const DATA = process.env.BENCH_DATA_DIR ?? join(HERE, "..", ".omniq", "bench");
+const CHUNK = Number(process.env.BENCH_BULK_CHUNK ?? 1000);
+
+export const meta = {
+  system: "omniq",
+  backend: "sqlite|memory|postgres|redis|nats (--backend)",
+  version: "omniq (this checkout)",
+  scenarios: ["noop", "latency", "cpu"],
+};
+
+export async function available() {
+  return existsSync(DIST) ? null : `omniq adapter: library not built at ${DIST} (npm run build)`;
+}
+
+// Server backends get names of their own for each run: a fresh queue without a purge.
+const RUN = `r${process.pid}${Date.now().toString(36)}`;
+
+function storageUrl(backend) {
+  if (process.env.OMNIQ_STORAGE) return process.env.OMNIQ_STORAGE;
+  switch (backend) {
+    case "sqlite":
+      return `sqlite://${join(DATA, "omniq-bench.db")}`;
+    case "memory":
+      return "memory://bench";
+    case "postgres":
+      return `${process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"}?schema=omniq_bench_${RUN}`;
+    case "redis":
+      return `redis://127.0.0.1:6379?prefix=omniq-bench-${RUN}`;
+    case "nats":
+      return `nats://127.0.0.1:4222?prefix=omniqbench${RUN}`;
+    default:
+      throw new Error(`omniq adapter: unknown --backend ${backend}`);
+  }
+}
+
+/** A SQLite file from an earlier run is removed, so every run starts from an empty queue. */
+function removeSqlite(url) {
+  if (!url.startsWith("sqlite://")) return;
+  for (const suffix of ["", "-wal", "-shm"])
+    rmSync(url.slice("sqlite://".length) + suffix, { force: true });
+}
+
+export async function create(ctx) {
+  const { OmniQ } = await import(DIST);
+  const tasks = await import(join(HERE, "peers-tasks.mjs"));
+  const backend = String(ctx.opts.backend ?? "sqlite");
+  const workerType = String(ctx.opts.worker ?? (ctx.scenario === "cpu" ? "thread" : "async"));
+  const storage = storageUrl(backend);
+  const notes = [`worker ${workerType}, concurrency ${ctx.concurrency}`, `storage ${backend}`];
+  const ids = [];
+  const pendingLatencies = [];
+  let producer;
+  let consumer;
+
+  return {
+    notes,
+    backend,
+    async setup() {
+      removeSqlite(storage);
+      producer = await OmniQ.open({ storage, worker: false, defaultWorker: workerType });
+    },
+    async enqueueMany(payloads) {
+      const calls = payloads.map((p) =>
+        ctx.scenario === "cpu" ? tasks.cpu.call(p.iters) : tasks.noop.call(),
+      );
+      for (let i = 0; i < calls.length; i += CHUNK) {
+        ids.push(...(await producer.enqueueMany(calls.slice(i, i + CHUNK))));
+      }
+      notes.push(`bulk enqueue: enqueueMany, ${CHUNK}/call`);
+    },
+    async enqueue(p) {
+      const id = await producer.enqueue(tasks.stamp, p.t);
+      pendingLatencies.push(producer.getResult(id).then((ms) => ctx.onLatency(ms)));
+    },
+    async startWorker({ concurrency }) {
+      consumer = await OmniQ.open({
+        storage,
+        defaultWorker: workerType,
+        worker: { concurrency, types: [workerType], tasks: [join(HERE, "peers-tasks.mjs")] },
+      });
+    },
+    async waitForCompletions(n) {
+      if (pendingLatencies.length > 0) {
+        await Promise.all(pendingLatencies);
+        return;
+      }
+      await Promise.all(ids.slice(0, n).map((id) => producer.getResult(id)));
+    },
+    async teardown() {
+      await consumer?.close();
+      await producer?.close();
+    },
+  };
+}
