@@ -85,7 +85,7 @@ export class OmniQ implements AsyncDisposable {
       log.warn({ err: toErrorInfo(error) }, "reading the event log failed"),
     );
     this.unsubscribe = storage.subscribe?.((signal) => {
-      if (signal.type === "finished") this.results.finished(signal.ids);
+      if (signal.type === "finished") this.results.finished(signal.ids, signal.outcomes);
       if (signal.type !== "cancel") this.follower.wake();
     });
   }

@@ -42,10 +42,15 @@ export class ResultWaiter {
     }
   }
 
-  /** Called with the ids of a `finished` signal. */
-  finished(ids: readonly string[]): void {
+  /** Called with a `finished` signal: its outcomes save a read where the backend sent them. */
+  finished(ids: readonly string[], outcomes?: ReadonlyMap<string, TaskOutcome>): void {
     for (const id of ids) {
-      if (this.waiting.has(id)) void this.check(id);
+      const settles = this.waiting.get(id);
+      if (!settles) continue;
+
+      const outcome = outcomes?.get(id);
+      if (outcome) for (const settle of settles) settle(outcome);
+      else void this.check(id);
     }
   }
 

@@ -84,7 +84,15 @@ export interface MaintenanceReport {
 /** Signals a backend can send so that workers and waiters need not poll. */
 export type StorageSignal =
   | { type: "ready"; queue: string }
-  | { type: "finished"; ids: readonly string[] }
+  | {
+      type: "finished";
+      ids: readonly string[];
+      /**
+       * The final outcomes of some of these tasks, when the backend has them
+       * at hand (a handle in the same process): a waiter then needs no read.
+       */
+      outcomes?: ReadonlyMap<string, TaskOutcome>;
+    }
   | { type: "cancel"; id: string };
 
 /**

@@ -246,7 +246,11 @@ describe("sqlite signals", () => {
     await settleDown();
     assert.deepEqual(heard, [
       { type: "ready", queue: "own" },
-      { type: "finished", ids: ["mine"] },
+      {
+        type: "finished",
+        ids: ["mine"],
+        outcomes: new Map([["mine", { state: "completed", result: held && completed(held).result }]]),
+      },
     ]);
 
     // A connection that is not omniq's, as another process would write.

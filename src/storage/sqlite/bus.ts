@@ -26,7 +26,9 @@ export class FileChannel {
     if (this.listeners.size === 0) return;
 
     for (const queue of changes.readyQueues) this.emit({ type: "ready", queue });
-    if (changes.finished.length > 0) this.emit({ type: "finished", ids: changes.finished });
+    if (changes.finished.length > 0) {
+      this.emit({ type: "finished", ids: changes.finished, outcomes: changes.outcomes });
+    }
     for (const id of changes.cancels) this.emit({ type: "cancel", id });
   }
 

@@ -1,4 +1,5 @@
 import type { TaskEventType } from "../../events/types.js";
+import type { TaskOutcome } from "../contract.js";
 import type { EventSubject, Statements } from "./statements.js";
 
 /**
@@ -11,6 +12,8 @@ export class Changes {
   readonly readyQueues = new Set<string>();
   /** Tasks that reached a final state. */
   readonly finished: string[] = [];
+  /** Outcomes of settled tasks, sent with the `finished` signal to handles in this process. */
+  readonly outcomes = new Map<string, TaskOutcome>();
   /** Running tasks someone asked to cancel. */
   readonly cancels: string[] = [];
   /** The seq range of the events written, 0 when none: see `WalWatcher.noteOwn`. */

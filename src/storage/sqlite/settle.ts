@@ -35,6 +35,7 @@ function settleOne(statements: Statements, settlement: Settlement, changes: Chan
     statements.finish.run("completed", now, now, settlement.result, null, seq);
     changes.event(task, "completed");
     changes.finished.push(id);
+    changes.outcomes.set(id, { state: "completed", result: settlement.result });
     return true;
   }
 
@@ -53,6 +54,7 @@ function settleOne(statements: Statements, settlement: Settlement, changes: Chan
   statements.finish.run(failed ? "failed" : "cancelled", now, now, null, error, seq);
   changes.event(task, failed ? "error" : "cancelled", error);
   changes.finished.push(id);
+  changes.outcomes.set(id, { state: failed ? "failed" : "cancelled", error: settlement.error });
   return true;
 }
 
