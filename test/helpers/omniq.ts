@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { OmniQ } from "../../src/index.js";
 import type { OmniQConfigInput } from "../../src/config/types.js";
+import { OmniQ } from "../../src/index.js";
 import { tempSqliteUrl } from "./temp.js";
 
 /** The embedded backends every facade test runs on. */

@@ -33,7 +33,8 @@ export const NATS: Service = {
 };
 
 export const REDIS_URL = process.env.OMNIQ_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const POSTGRES_URL = process.env.OMNIQ_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const POSTGRES_URL =
+  process.env.OMNIQ_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const NATS_URL = process.env.OMNIQ_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 function answers(service: Service, timeoutMs = 1000): Promise<boolean> {
