@@ -15,6 +15,7 @@ type Opener = (url: string, options: OpenStorageOptions) => Promise<Storage>;
 const OPENERS: Record<string, Opener> = {
   memory: async (url, options) => (await import("./memory/index.js")).openMemoryStorage(url, options),
   sqlite: async (url, options) => (await import("./sqlite/index.js")).openSqliteStorage(url, options),
+  file: async (url, options) => (await import("./file/index.js")).openFileStorage(url, options),
 };
 
 /** The URL schemes `openStorage` understands. */

@@ -1,17 +1,22 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import type { OmniQConfigInput } from "../../src/config/types.js";
 import { OmniQ } from "../../src/index.js";
-import { tempSqliteUrl } from "./temp.js";
+import { tempDir, tempSqliteUrl } from "./temp.js";
 
 /** The embedded backends every facade test runs on. */
-export const EMBEDDED = ["memory", "sqlite"] as const;
+export const EMBEDDED = ["memory", "sqlite", "file"] as const;
 
 export type Embedded = (typeof EMBEDDED)[number];
 
 /** A storage URL of the given kind, fresh for one test. */
 export function freshUrl(kind: Embedded): { url: string; remove(): void } {
   if (kind === "memory") return { url: `memory://test-${randomUUID()}`, remove: () => {} };
+  if (kind === "file") {
+    const dir = tempDir();
+    return { url: `file://${join(dir.path, "store")}`, remove: dir.remove };
+  }
   return tempSqliteUrl();
 }
 

@@ -113,40 +113,6 @@ for (const kind of EMBEDDED) {
   });
 }
 
-describe("AsyncWorker with real processes on sqlite", () => {
-  test("a worker killed with kill -9 loses nothing: another runs the task once the lease runs out", async () => {
-    const store = freshUrl("sqlite");
-    const dir = tempDir();
-    const file = join(dir.path, "runs.log");
-    writeFileSync(file, "");
-    const producer = await OmniQ.open({ storage: store.url, worker: false, pollInterval: 20 });
-    try {
-      const victim = await startWorkerProcess([store.url, "1s"]);
-      const id = await producer.enqueue(record, file, "survivor", 1_500);
-      await waitForLines(file, 1);
-      await killHard(victim);
-
-      const rescuer = await startWorkerProcess([store.url, "1s"]);
-      try {
-        assert.equal(await producer.getResult(id, { timeout: "15s" }), "survivor");
-      } finally {
-        await killHard(rescuer);
-      }
-
-      const runs = readFileSync(file, "utf8").trim().split("\n");
-      assert.equal(runs.length, 2, "killed once, then run to the end once");
-      assert.notEqual(runs[0]?.split(" ")[1], runs[1]?.split(" ")[1]);
-      const task = await producer.getTask(id);
-      assert.equal(task.state, "completed");
-      assert.equal(task.leaseLosses, 1);
-    } finally {
-      await producer.close();
-      dir.remove();
-      store.remove();
-    }
-  });
-});
-
 async function waitForLines(file: string, count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (readFileSync(file, "utf8").trim().split("\n").filter(Boolean).length < count) {

@@ -1,0 +1,33 @@
+import type { Clock } from "../contract.js";
+import { EventLog } from "./event-log.js";
+import { Layout } from "./layout.js";
+import { ReadyIndex } from "./ready-index.js";
+import { RecordFiles } from "./records.js";
+import { SignalChannel } from "./signals.js";
+
+/** What every operation of one handle works with. */
+export class FileStore {
+  readonly layout: Layout;
+  readonly records: RecordFiles;
+  readonly log: EventLog;
+  readonly ready: ReadyIndex;
+  readonly signals: SignalChannel;
+
+  constructor(
+    root: string,
+    readonly clock: Clock,
+    watchOthers: boolean,
+  ) {
+    this.layout = new Layout(root);
+    this.records = new RecordFiles(this.layout);
+    this.log = new EventLog(this.layout);
+    this.ready = new ReadyIndex(this.layout);
+    this.signals = new SignalChannel(root, this.layout.signals, watchOthers);
+  }
+
+  close(): void {
+    this.signals.close();
+    this.ready.close();
+    this.log.close();
+  }
+}
