@@ -126,8 +126,17 @@ export class OmniQ implements AsyncDisposable {
     return id as TaskId<Awaited<R>>;
   }
 
-  /** Stores many tasks at once, all or none; returns their ids in order. */
-  async enqueueMany(calls: readonly TaskCall[]): Promise<TaskId[]> {
+  /**
+   * Stores many tasks at once, all or none; returns their ids in order.
+   *
+   * With `within`, the tasks are written through the application's own
+   * connection inside its open transaction, and exist only if it commits
+   * (PostgreSQL: pass the `pg` client that ran `BEGIN`).
+   */
+  async enqueueMany(
+    calls: readonly TaskCall[],
+    options: { within?: unknown } = {},
+  ): Promise<TaskId[]> {
     this.checkOpen();
     const now = this.clock.now();
     const context = {
@@ -137,7 +146,16 @@ export class OmniQ implements AsyncDisposable {
     };
     const tasks = calls.map((call) => buildTask(call, context));
 
-    await this.storage.enqueue(tasks);
+    if (options.within === undefined) {
+      await this.storage.enqueue(tasks);
+    } else if (this.storage.enqueueWithin) {
+      await this.storage.enqueueWithin(options.within, tasks);
+    } else {
+      throw new InvalidArgumentError(
+        "enqueueMany within a transaction needs a backend that shares the application's " +
+          "database (postgres://); this storage cannot take part in your transaction",
+      );
+    }
     return tasks.map((task) => task.id);
   }
 

@@ -163,6 +163,13 @@ export interface Storage {
    */
   subscribe?(listener: (signal: StorageSignal) => void): () => void;
 
+  /**
+   * Optional: stores tasks through a connection of the application's, inside
+   * its open transaction, so they exist only if that transaction commits.
+   * PostgreSQL takes a `pg` client (`ClientBase`).
+   */
+  enqueueWithin?(connection: unknown, tasks: readonly NewTask[]): Promise<void>;
+
   /** Releases connections and files. Safe to call twice. */
   close(): Promise<void>;
 }

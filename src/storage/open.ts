@@ -16,7 +16,13 @@ const OPENERS: Record<string, Opener> = {
   memory: async (url, options) => (await import("./memory/index.js")).openMemoryStorage(url, options),
   sqlite: async (url, options) => (await import("./sqlite/index.js")).openSqliteStorage(url, options),
   file: async (url, options) => (await import("./file/index.js")).openFileStorage(url, options),
+  postgres: openPostgres,
+  postgresql: openPostgres,
 };
+
+async function openPostgres(url: string, options: OpenStorageOptions): Promise<Storage> {
+  return (await import("./postgres/index.js")).openPostgresStorage(url, options);
+}
 
 /** The URL schemes `openStorage` understands. */
 export function storageSchemes(): string[] {

@@ -2,7 +2,6 @@
 // per test and a way to remove it afterwards.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { openStorage } from "../../src/index.js";
 import {
   NATS,
   NATS_URL,
@@ -13,6 +12,7 @@ import {
   type Service,
 } from "../helpers/services.js";
 import { tempDir } from "../helpers/temp.js";
+import { dropSchema, uniqueSchema } from "../storage/fixtures/postgres-store.js";
 
 export interface ProcessBackend {
   name: string;
@@ -39,17 +39,14 @@ export const PROCESS_BACKENDS: ProcessBackend[] = [
       return { url: `file://${join(dir.path, "store")}`, remove: async () => dir.remove() };
     },
   },
+  {
+    name: "postgres",
+    service: POSTGRES,
+    fresh() {
+      const schema = uniqueSchema("proc");
+      return { url: `${POSTGRES_URL}?schema=${schema}`, remove: () => dropSchema(schema) };
+    },
+  },
 ];
-
-/** Opens the store once more and drops everything in it, where the backend can. */
-export async function purge(url: string): Promise<void> {
-  const storage = await openStorage(url);
-  const dropping = storage as { drop?: () => Promise<void> };
-  try {
-    await dropping.drop?.();
-  } finally {
-    await storage.close();
-  }
-}
 
 export { NATS, NATS_URL, POSTGRES, POSTGRES_URL, REDIS, REDIS_URL, unique };

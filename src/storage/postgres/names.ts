@@ -1,0 +1,36 @@
+/**
+ * The names a store's SQL uses, already quoted for splicing into statement
+ * text. Identifiers cannot be query parameters, so each store builds its SQL
+ * once from these; the schema name was checked against a strict pattern
+ * (see url.ts), which is what makes splicing it safe.
+ */
+export interface SqlNames {
+  schema: string;
+  /** Waiting and running tasks: the small, hot table claims read. */
+  tasks: string;
+  /** Tasks in a final state, with their results. */
+  finished: string;
+  events: string;
+  migrations: string;
+  /** The LISTEN/NOTIFY channel, as a quoted identifier for LISTEN. */
+  channelIdent: string;
+  /** The same channel as a string literal, for pg_notify(). */
+  channelLiteral: string;
+}
+
+export function sqlNames(schema: string): SqlNames {
+  const s = `"${schema}"`;
+  const channel = `omniq.${schema}`;
+  return {
+    schema: s,
+    tasks: `${s}.tasks`,
+    finished: `${s}.finished`,
+    events: `${s}.events`,
+    migrations: `${s}.migrations`,
+    channelIdent: `"${channel}"`,
+    channelLiteral: `'${channel}'`,
+  };
+}
+
+/** The states a task can be claimed from, as an SQL list; it must match the partial index. */
+export const WAITING_SQL = "('scheduled', 'pending', 'retrying')";

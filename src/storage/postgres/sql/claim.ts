@@ -1,0 +1,68 @@
+import { type SqlNames, WAITING_SQL } from "../names.js";
+import { prefixed, TASK_COLUMNS } from "../rows.js";
+
+/*
+ * Claims up to $3 due tasks in one statement: picks, leases, logs.
+ *
+ * The pick is one CTE per requested queue, read in turn by a UNION ALL under
+ * a LIMIT. Each reads the partial index `tasks_ready` for one queue in claim
+ * order (priority, run-at, seq), so it touches only the rows it takes,
+ * however deep the backlog. PostgreSQL evaluates a SELECT CTE only as far as
+ * its reader pulls, runs the parts of a UNION ALL in order, and the LIMIT
+ * stops pulling once it has enough: a later queue is read (and its rows
+ * locked) only when earlier ones fall short. That is the strict queue order
+ * of the contract without sorting every due row. (A locking clause cannot
+ * sit inside a UNION branch itself, hence the CTEs.)
+ * (`ORDER BY array_position($queues, queue)` would give the same order but
+ * defeat the index: every due row of every queue would be read and sorted.)
+ *
+ * FOR UPDATE SKIP LOCKED makes concurrent claimers pass over each other's
+ * rows instead of waiting or taking the same task.
+ *
+ * The UPDATE finds the picked rows by their physical address (ctid), which
+ * is a direct fetch whatever the planner's statistics say. A prepared
+ * statement keeps its plan until the table's statistics change, and a plan
+ * made while the table was empty may join by scanning the whole table. The
+ * pick holds the rows locked, so they cannot move or change in between.
+ *
+ * Parameters: $1 now, $2 worker types, $3 limit, $4 owner, $5 lease expiry,
+ * $6 the queues in order, then $7… one queue per branch.
+ */
+export function claimSql(n: SqlNames, queueCount: number): string {
+  const queues = Array.from({ length: queueCount }, (_, i) => i);
+  const branches = queues.map(
+    (i) => `due_${i} AS (
+    SELECT ctid FROM ${n.tasks}
+    WHERE queue = $${i + 7} AND state IN ${WAITING_SQL}
+      AND run_at <= $1 AND (expires_at IS NULL OR expires_at > $1)
+      AND worker = ANY($2::text[])
+    ORDER BY priority DESC, run_at, seq
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  ),`,
+  );
+  const union = queues.map((i) => `SELECT ctid FROM due_${i}`).join(" UNION ALL ");
+
+  return `
+  WITH ${branches.join("\n  ")}
+  picked AS (
+    ${union}
+    LIMIT $3
+  ),
+  claimed AS (
+    UPDATE ${n.tasks} t
+    SET state = 'running', attempts = t.attempts + 1, token = t.token + 1,
+      lease_owner = $4, lease_expires_at = $5, started_at = $1
+    WHERE t.ctid = ANY (ARRAY (SELECT ctid FROM picked))
+    RETURNING t.seq, ${prefixed("t")}
+  ),
+  logged AS (
+    INSERT INTO ${n.events} (task_id, type, at, queue, name, attempt)
+    SELECT id, 'executing', $1, queue, name, attempts FROM claimed ${CLAIM_ORDER}
+  )
+  SELECT ${TASK_COLUMNS} FROM claimed ${CLAIM_ORDER}`;
+}
+
+// The contract's order, applied again to the few rows claimed: RETURNING
+// gives them in no particular order.
+const CLAIM_ORDER = "ORDER BY array_position($6::text[], queue), priority DESC, run_at, seq";

@@ -1,0 +1,121 @@
+import { type SqlNames, WAITING_SQL } from "../names.js";
+
+/*
+ * The layout of an omniq schema, one entry per version.
+ *
+ * Tasks live in two tables. `tasks` holds only waiting and running tasks, so
+ * it stays as small as the backlog however many tasks have ever run; a task
+ * moves to `finished` (with its result) in the statement that ends it.
+ * Lookups read both; a single statement sees one snapshot, so a task moving
+ * between them is found in exactly one.
+ *
+ * Claims read the partial index `tasks_ready`, which holds waiting rows only,
+ * in claim order within a queue: a claim walks the first few entries of one
+ * queue however deep the backlog is.
+ *
+ * `tasks_leased` serves housekeeping's search for expired leases. A lease
+ * expiry is set exactly while a task runs, so its predicate says the same as
+ * `state = 'running'`, yet it is written differently on purpose: statements
+ * that fence with `state = 'running'` (settle, heartbeat, release) must find
+ * their rows by primary key. Matched to this index instead, they would read
+ * every entry it holds, including one left behind by each task that ran
+ * since the last vacuum.
+ *
+ * Times are bigint milliseconds from the store's clock, never the server's,
+ * so tests can move time. JSON (backoff, errors) is stored as text: the
+ * server never looks inside it. `cancel_reason` keeps the reason of a
+ * cancellation asked for while the task ran, for when its lease runs out.
+ *
+ * `seq` orders tasks FIFO and follows a task into `finished`. Events have
+ * their own bigserial `seq`.
+ *
+ * Deleting what has outlived its time-to-live reads an index either way.
+ * Events are written in time order, so a BRIN index on `at` (a few bytes per
+ * thousand rows, next to nothing per insert) finds the old ones; pages not
+ * yet summarized are read whole, and `autosummarize` keeps those few. The
+ * `delete_at` of finished tasks follows each task's own result time-to-live,
+ * not insertion order, so it needs a btree.
+ */
+export const MIGRATIONS: readonly ((n: SqlNames) => string)[] = [
+  (n) => `
+  CREATE TABLE ${n.tasks} (
+    id               text PRIMARY KEY,
+    seq              bigserial NOT NULL,
+    name             text NOT NULL,
+    queue            text NOT NULL,
+    priority         integer NOT NULL,
+    payload          text NOT NULL,
+    run_at           bigint NOT NULL,
+    created_at       bigint NOT NULL,
+    max_attempts     integer NOT NULL,
+    timeout_ms       bigint,
+    expires_at       bigint,
+    result_ttl_ms    bigint NOT NULL,
+    backoff          text,
+    worker           text NOT NULL,
+    module           text,
+    state            text NOT NULL,
+    attempts         integer NOT NULL DEFAULT 0,
+    lease_losses     integer NOT NULL DEFAULT 0,
+    token            integer NOT NULL DEFAULT 0,
+    lease_owner      text,
+    lease_expires_at bigint,
+    started_at       bigint,
+    finished_at      bigint,
+    cancel_requested boolean NOT NULL DEFAULT false,
+    cancel_reason    text,
+    last_error       text
+  );
+
+  CREATE INDEX tasks_ready ON ${n.tasks} (queue, priority DESC, run_at, seq)
+    WHERE state IN ${WAITING_SQL};
+  CREATE INDEX tasks_leased ON ${n.tasks} (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
+  CREATE INDEX tasks_expiring ON ${n.tasks} (expires_at)
+    WHERE expires_at IS NOT NULL AND state IN ${WAITING_SQL};
+
+  CREATE TABLE ${n.finished} (
+    id               text PRIMARY KEY,
+    seq              bigint NOT NULL,
+    name             text NOT NULL,
+    queue            text NOT NULL,
+    priority         integer NOT NULL,
+    payload          text NOT NULL,
+    run_at           bigint NOT NULL,
+    created_at       bigint NOT NULL,
+    max_attempts     integer NOT NULL,
+    timeout_ms       bigint,
+    expires_at       bigint,
+    result_ttl_ms    bigint NOT NULL,
+    backoff          text,
+    worker           text NOT NULL,
+    module           text,
+    state            text NOT NULL,
+    attempts         integer NOT NULL,
+    lease_losses     integer NOT NULL,
+    token            integer NOT NULL,
+    started_at       bigint,
+    finished_at      bigint NOT NULL,
+    cancel_requested boolean NOT NULL,
+    last_error       text,
+    result           text,
+    delete_at        bigint NOT NULL
+  );
+
+  CREATE INDEX finished_delete_at ON ${n.finished} (delete_at);
+
+  CREATE TABLE ${n.events} (
+    seq     bigserial PRIMARY KEY,
+    task_id text NOT NULL,
+    type    text NOT NULL,
+    at      bigint NOT NULL,
+    queue   text NOT NULL,
+    name    text NOT NULL,
+    attempt integer NOT NULL,
+    error   text,
+    run_at  bigint
+  );
+
+  CREATE INDEX events_task ON ${n.events} (task_id, seq);
+  CREATE INDEX events_at ON ${n.events} USING brin (at) WITH (autosummarize = on);
+  `,
+];

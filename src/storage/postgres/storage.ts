@@ -1,0 +1,323 @@
+import type pg from "pg";
+import { OmniQError, StorageError } from "../../errors.js";
+import type { TaskEvent } from "../../events/types.js";
+import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
+import type { TaskState } from "../../task/state.js";
+import type {
+  CancelOutcome,
+  ClaimRequest,
+  Clock,
+  HeartbeatReply,
+  Lease,
+  MaintenanceOptions,
+  MaintenanceReport,
+  Settlement,
+  Storage,
+  StorageSignal,
+  TaskCounts,
+  TaskFilter,
+  TaskOutcome,
+} from "../contract.js";
+import { type Db, type Statement, toStorageError } from "./db.js";
+import { type RunStatement, runEnqueue } from "./enqueue.js";
+import type { Listener } from "./listener.js";
+import type { SqlNames } from "./names.js";
+import { OutcomeBatcher } from "./outcome-batcher.js";
+import {
+  type EventRow,
+  errorText,
+  ms,
+  parseError,
+  type TaskRow,
+  toEvent,
+  toRecord,
+} from "./rows.js";
+import type { HeartbeatRow } from "./sql/heartbeat.js";
+import { type CountRow, listTasksParams, listTasksSql } from "./sql/list.js";
+import type { OutcomeRow } from "./sql/lookup.js";
+import { hasRetries, type SettleRow, settleParams } from "./sql/settle.js";
+import type { Statements } from "./statements.js";
+
+/** The parts a `PostgresStorage` is made of; see `openPostgresStorage`. */
+export interface PostgresParts {
+  db: Db;
+  names: SqlNames;
+  statements: Statements;
+  clock: Clock;
+  /** Null when the store was opened with `listen: false`. */
+  listener: Listener | null;
+  /** Where the listener's signals go; the storage fans them out to subscribers. */
+  subscribers: Set<(signal: StorageSignal) => void>;
+}
+
+/**
+ * The PostgreSQL backend: waiting and running tasks in `tasks`, finished ones
+ * in `finished`, events in `events`, all in one schema; claims with
+ * `FOR UPDATE SKIP LOCKED`, signals with LISTEN/NOTIFY. Every operation is
+ * one statement (one round trip) except `maintain`, which runs four, and a
+ * `cancel` that finds nothing, which looks a second time.
+ */
+export class PostgresStorage implements Storage {
+  private closing: Promise<void> | null = null;
+  private readonly outcomes = new OutcomeBatcher((ids) => this.getOutcomes(ids));
+
+  constructor(private readonly parts: PostgresParts) {}
+
+  async enqueue(tasks: readonly NewTask[]): Promise<void> {
+    const { enqueue } = this.parts.statements;
+    const run: RunStatement = (_text, values) => this.rows("enqueue", enqueue, values);
+    await runEnqueue(run, enqueue.text, tasks, this.now());
+  }
+
+  /**
+   * Like `enqueue`, but on the application's own connection and inside the
+   * transaction it has open there: the tasks exist only if it commits, and
+   * workers hear of them at its commit. See `enqueueWithin` for details.
+   */
+  async enqueueWithin(client: pg.ClientBase, tasks: readonly NewTask[]): Promise<void> {
+    this.checkOpen();
+    // Unnamed statement: the application's connection is not ours to keep
+    // prepared statements on.
+    const run: RunStatement = async (text, values) => (await client.query(text, values)).rows;
+    try {
+      await runEnqueue(run, this.parts.statements.enqueue.text, tasks, this.now());
+    } catch (error) {
+      throw error instanceof OmniQError
+        ? error
+        : toStorageError("enqueue", error, this.parts.db.target);
+    }
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0) {
+      return [];
+    }
+
+    const now = this.now();
+    const queues = [...new Set(request.queues)];
+    const rows = await this.rows<TaskRow>("claim", this.parts.statements.claim(queues.length), [
+      now,
+      [...request.workers],
+      request.limit,
+      request.owner,
+      now + ms(request.leaseMs),
+      queues,
+      ...queues,
+    ]);
+    return rows.map((row) => toRecord(row) as ClaimedTask);
+  }
+
+  async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
+    if (leases.length === 0) return { lost: [], cancelRequested: [] };
+
+    const rows = await this.rows<HeartbeatRow>("heartbeat", this.parts.statements.heartbeat, [
+      leases.map((l) => l.id),
+      leases.map((l) => l.token),
+      this.now() + ms(leaseMs),
+    ]);
+
+    const renewed = new Map(rows.map((row) => [`${row.id}\u0000${row.token}`, row]));
+    const reply: HeartbeatReply = { lost: [], cancelRequested: [] };
+    for (const lease of leases) {
+      const row = renewed.get(`${lease.id}\u0000${lease.token}`);
+      if (!row) reply.lost.push(lease.id);
+      else if (row.cancel_requested && !reply.cancelRequested.includes(lease.id)) {
+        reply.cancelRequested.push(lease.id);
+      }
+    }
+    return reply;
+  }
+
+  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    // The same lease twice in one batch: only the first may apply, as if
+    // they had been sent one after the other. (One statement cannot change
+    // a row twice.)
+    const seen = new Set<string>();
+    const unique: number[] = [];
+    settlements.forEach((s, i) => {
+      const key = `${s.id}\u0000${s.token}`;
+      if (!seen.has(key)) unique.push(i);
+      seen.add(key);
+    });
+    if (unique.length === 0) return [];
+
+    const batch = unique.map((i) => settlements[i] as Settlement);
+    const { settle, settleFinal } = this.parts.statements;
+    const [row] = await this.rows<SettleRow>(
+      "settle",
+      hasRetries(batch) ? settle : settleFinal,
+      settleParams(batch, this.now()),
+    );
+
+    const answer = settlements.map(() => false);
+    for (const position of row?.applied ?? []) answer[unique[position - 1] as number] = true;
+    return answer;
+  }
+
+  async release(leases: readonly Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    await this.rows("release", this.parts.statements.release, [
+      leases.map((l) => l.id),
+      leases.map((l) => l.token),
+    ]);
+  }
+
+  async cancel(id: string, reason: string): Promise<CancelOutcome> {
+    const error = errorText({ name: "TaskCancelledError", message: reason });
+    const [row] = await this.rows<{ outcome: CancelOutcome }>(
+      "cancel",
+      this.parts.statements.cancel,
+      [this.now(), id, error],
+    );
+    const outcome = row?.outcome ?? "unknown";
+    if (outcome !== "unknown") return outcome;
+
+    const [again] = await this.rows<{ finished: boolean }>(
+      "cancel",
+      this.parts.statements.isFinished,
+      [id],
+    );
+    return again?.finished ? "finished" : "unknown";
+  }
+
+  async getTask(id: string): Promise<TaskRecord | null> {
+    const [row] = await this.rows<TaskRow>("getTask", this.parts.statements.getTask, [id]);
+    return row ? toRecord(row) : null;
+  }
+
+  /** Calls made in the same turn of the event loop share one statement (see OutcomeBatcher). */
+  getOutcome(id: string): Promise<TaskOutcome | null> {
+    return this.outcomes.get(id);
+  }
+
+  /**
+   * The outcomes of many tasks in one round trip, in the order of `ids`
+   * (null for an unknown id): for waiters on many results, which would
+   * otherwise ask one task at a time. Not part of the `Storage` contract.
+   */
+  async getOutcomes(ids: readonly string[]): Promise<(TaskOutcome | null)[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.rows<OutcomeRow & { id: string }>(
+      "getOutcomes",
+      this.parts.statements.getOutcomes,
+      [[...ids]],
+    );
+    const found = new Map(rows.map((row) => [row.id, toOutcome(row)]));
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  async listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    const text = listTasksSql(this.parts.names, filter);
+    const rows = await this.rows<TaskRow>("listTasks", text, listTasksParams(filter));
+    return rows.map(toRecord);
+  }
+
+  async countTasks(): Promise<TaskCounts> {
+    const rows = await this.rows<CountRow>("countTasks", this.parts.statements.countTasks);
+    const counts: TaskCounts = {};
+    for (const row of rows) {
+      const perState = counts[row.queue] ?? {};
+      const state = row.state as TaskState;
+      perState[state] = (perState[state] ?? 0) + row.count;
+      counts[row.queue] = perState;
+    }
+    return counts;
+  }
+
+  async taskEvents(taskId: string): Promise<TaskEvent[]> {
+    const rows = await this.rows<EventRow>("taskEvents", this.parts.statements.taskEvents, [
+      taskId,
+    ]);
+    return rows.map(toEvent);
+  }
+
+  async eventsSince(afterSeq: number, limit: number): Promise<TaskEvent[]> {
+    const rows = await this.rows<EventRow>("eventsSince", this.parts.statements.eventsSince, [
+      afterSeq,
+      limit,
+    ]);
+    return rows.map(toEvent);
+  }
+
+  async lastEventSeq(): Promise<number> {
+    const [row] = await this.rows<{ seq: number }>(
+      "lastEventSeq",
+      this.parts.statements.lastEventSeq,
+    );
+    return row?.seq ?? 0;
+  }
+
+  async maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
+    const { statements } = this.parts;
+    const now = this.now();
+
+    // Leases first, as the contract orders it: a task handed back here may
+    // then expire in the next step if its time-to-live has passed too.
+    const [leases] = await this.rows<{ expired: number }>("maintain", statements.expireLeases, [
+      now,
+      options.maxLeaseLosses,
+    ]);
+    const [tasks] = await this.rows<{ expired: number }>("maintain", statements.expireTasks, [now]);
+    const [results] = await this.rows<{ deleted: number }>("maintain", statements.purgeResults, [
+      now,
+    ]);
+    const [events] = await this.rows<{ deleted: number }>("maintain", statements.purgeEvents, [
+      now,
+      ms(options.eventTtlMs),
+    ]);
+
+    return {
+      leasesExpired: leases?.expired ?? 0,
+      tasksExpired: tasks?.expired ?? 0,
+      resultsDeleted: results?.deleted ?? 0,
+      eventsDeleted: events?.deleted ?? 0,
+    };
+  }
+
+  /**
+   * Signals from every process using this store, delivered by LISTEN/NOTIFY
+   * at the commit of the change. Changes made through this handle arrive the
+   * same way, a fraction of a millisecond after their statement returns.
+   */
+  subscribe(listener: (signal: StorageSignal) => void): () => void {
+    const { subscribers } = this.parts;
+    subscribers.add(listener);
+    return () => {
+      subscribers.delete(listener);
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.parts.subscribers.clear();
+      await this.parts.listener?.close();
+      await this.parts.db.close();
+    })();
+    return this.closing;
+  }
+
+  private now(): number {
+    return ms(this.parts.clock.now());
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new StorageError("the PostgreSQL storage is closed");
+  }
+
+  private async rows<R extends pg.QueryResultRow>(
+    what: string,
+    statement: Statement | string,
+    values: readonly unknown[] = [],
+  ): Promise<R[]> {
+    this.checkOpen();
+    return this.parts.db.rows<R>(what, statement, values);
+  }
+}
+
+function toOutcome(row: OutcomeRow): TaskOutcome {
+  const outcome: TaskOutcome = { state: row.state as TaskState };
+  if (row.state === "completed" && row.result !== null) outcome.result = row.result;
+  const error = parseError(row.last_error);
+  if (error) outcome.error = error;
+  return outcome;
+}
