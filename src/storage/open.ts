@@ -18,10 +18,16 @@ const OPENERS: Record<string, Opener> = {
   file: async (url, options) => (await import("./file/index.js")).openFileStorage(url, options),
   postgres: openPostgres,
   postgresql: openPostgres,
+  redis: openRedis,
+  rediss: openRedis,
 };
 
 async function openPostgres(url: string, options: OpenStorageOptions): Promise<Storage> {
   return (await import("./postgres/index.js")).openPostgresStorage(url, options);
+}
+
+async function openRedis(url: string, options: OpenStorageOptions): Promise<Storage> {
+  return (await import("./redis/index.js")).openRedisStorage(url, options);
 }
 
 /** The URL schemes `openStorage` understands. */

@@ -2,6 +2,7 @@
 // per test and a way to remove it afterwards.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { deleteKeys, testPrefix } from "../helpers/redis-keys.js";
 import {
   NATS,
   NATS_URL,
@@ -45,6 +46,14 @@ export const PROCESS_BACKENDS: ProcessBackend[] = [
     fresh() {
       const schema = uniqueSchema("proc");
       return { url: `${POSTGRES_URL}?schema=${schema}`, remove: () => dropSchema(schema) };
+    },
+  },
+  {
+    name: "redis",
+    service: REDIS,
+    fresh() {
+      const prefix = testPrefix("proc");
+      return { url: `${REDIS_URL}?prefix=${prefix}`, remove: () => deleteKeys(REDIS_URL, prefix) };
     },
   },
 ];

@@ -1,0 +1,185 @@
+import type { TaskEvent } from "../../events/types.js";
+import type {
+  BackoffSpec,
+  ClaimedTask,
+  NewTask,
+  TaskErrorInfo,
+  TaskRecord,
+} from "../../task/record.js";
+import type { TaskState, WorkerType } from "../../task/state.js";
+
+/*
+ * How a task lives in its Redis hash (see scripts/prelude.ts): `d` holds the
+ * task as enqueued, as a JSON array; the fields that change have one hash
+ * field each, numbers as decimal text, `lastError` as JSON, `cancelRequested`
+ * as "1", and a null or zero field may be absent. `runAt` has a field of its
+ * own because a retry moves it. Lease fields count only while it runs.
+ */
+
+/** A task as enqueued, stored as one JSON array in field `d`: parsing it skips the keys. */
+type StoredTask = [
+  id: string,
+  name: string,
+  queue: string,
+  priority: number,
+  payload: string,
+  runAt: number,
+  createdAt: number,
+  maxAttempts: number,
+  timeoutMs: number | null,
+  expiresAt: number | null,
+  resultTtlMs: number,
+  backoff: BackoffSpec | null,
+  worker: WorkerType,
+  module: string | null,
+];
+
+/** The enqueue script's values for one task, in `ENQUEUE_WIDTH` order. */
+export function enqueueValues(task: NewTask): string[] {
+  const stored: StoredTask = [
+    task.id,
+    task.name,
+    task.queue,
+    task.priority,
+    task.payload,
+    task.runAt,
+    task.createdAt,
+    task.maxAttempts,
+    task.timeoutMs,
+    task.expiresAt,
+    task.resultTtlMs,
+    task.backoff,
+    task.worker,
+    task.module,
+  ];
+  // What every event of the task repeats, escaped once here rather than in Lua.
+  const stem =
+    `"taskId":${JSON.stringify(task.id)},` +
+    `"queue":${JSON.stringify(task.queue)},"name":${JSON.stringify(task.name)}`;
+  return [
+    task.id,
+    JSON.stringify(stored),
+    stem,
+    task.queue,
+    task.worker,
+    String(task.priority),
+    String(task.runAt),
+    task.expiresAt === null ? "" : String(task.expiresAt),
+    String(task.resultTtlMs),
+    task.name,
+  ];
+}
+
+/** The changing part of a record, read from the hash or known from a claim. */
+interface Progress {
+  runAt: number;
+  state: TaskState;
+  attempts: number;
+  leaseLosses: number;
+  token: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  cancelRequested: boolean;
+  lastError: TaskErrorInfo | null;
+}
+
+/** Joins the stored task and its progress into a fresh record, field by field. */
+function buildRecord(d: string, p: Progress): TaskRecord {
+  const v = JSON.parse(d) as StoredTask;
+  return {
+    id: v[0],
+    name: v[1],
+    queue: v[2],
+    priority: v[3],
+    payload: v[4],
+    runAt: p.runAt,
+    createdAt: v[6],
+    maxAttempts: v[7],
+    timeoutMs: v[8],
+    expiresAt: v[9],
+    resultTtlMs: v[10],
+    backoff: v[11],
+    worker: v[12],
+    module: v[13],
+    state: p.state,
+    attempts: p.attempts,
+    leaseLosses: p.leaseLosses,
+    token: p.token,
+    leaseOwner: p.leaseOwner,
+    leaseExpiresAt: p.leaseExpiresAt,
+    startedAt: p.startedAt,
+    finishedAt: p.finishedAt,
+    cancelRequested: p.cancelRequested,
+    lastError: p.lastError,
+  };
+}
+
+/** Reads a flat field/value list (HGETALL inside a script) into an object. */
+export function hashObject(flat: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return fields;
+}
+
+function numberOrNull(value: string | undefined): number | null {
+  return value === undefined ? null : Number(value);
+}
+
+function errorOrNull(value: string | undefined | false): TaskErrorInfo | null {
+  return value === undefined || value === false || value === "" ? null : JSON.parse(value);
+}
+
+/** Builds the record a caller gets from the stored hash: a fresh object each time. */
+export function recordFromHash(h: Record<string, string>): TaskRecord {
+  const running = h.state === "running";
+  return buildRecord(h.d ?? "[]", {
+    runAt: Number(h.runAt),
+    state: h.state as TaskState,
+    attempts: Number(h.attempts ?? 0),
+    leaseLosses: Number(h.leaseLosses ?? 0),
+    token: Number(h.token ?? 0),
+    leaseOwner: running ? (h.leaseOwner ?? null) : null,
+    leaseExpiresAt: running ? numberOrNull(h.leaseExpiresAt) : null,
+    startedAt: numberOrNull(h.startedAt),
+    finishedAt: numberOrNull(h.finishedAt),
+    cancelRequested: h.cancelRequested === "1",
+    lastError: errorOrNull(h.lastError),
+  });
+}
+
+/** What the claim script answers per task, in `CLAIMED_WIDTH` order. */
+export type ClaimedValues = [string, string, number, number, number, string, string];
+
+/** Builds a claimed task's record from the claim's answer and the lease it was given. */
+export function claimedRecord(
+  [d, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: ClaimedValues,
+  owner: string,
+  now: number,
+  leaseExpiresAt: number,
+): ClaimedTask {
+  return buildRecord(d, {
+    runAt: Number(runAt),
+    state: "running",
+    attempts,
+    leaseLosses: Number(leaseLosses),
+    token,
+    leaseOwner: owner,
+    leaseExpiresAt,
+    startedAt: now,
+    finishedAt: null,
+    cancelRequested: cancelRequested === "1",
+    lastError: errorOrNull(lastError),
+  }) as ClaimedTask;
+}
+
+/** Reads one event, as JSON. */
+export function eventFromJson(json: string): TaskEvent {
+  return JSON.parse(json) as TaskEvent;
+}
+
+/** Reads one member of the log: a JSON array of events. */
+export function eventsOf(member: string): TaskEvent[] {
+  return JSON.parse(member) as TaskEvent[];
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import type { StorageError } from "../../errors.js";
+import { type Clock, type Storage, systemClock } from "../contract.js";
+import { createClient, storageError } from "./connection.js";
+import { Deadlines } from "./deadlines.js";
+import { listen, SignalHub } from "./signals.js";
+import { RedisStorage } from "./storage.js";
+import { parseRedisUrl } from "./url.js";
+
+/** Options of the Redis backend, besides its URL. */
+export interface RedisStorageOptions {
+  /** The time source; tests pass a manual clock. @default the system clock */
+  clock?: Clock;
+  /**
+   * Every key starts with `${prefix}:`, so several applications (or tests)
+   * can share one server. Wins over the URL's `?prefix=`. @default "omniq"
+   */
+  prefix?: string;
+  /**
+   * An operation without a reply after this many ms fails with
+   * `StorageError` (its effect may or may not have happened). @default 15000
+   */
+  commandTimeoutMs?: number;
+  /**
+   * While the server is unreachable, a command waits through this many
+   * reconnection attempts (about a second apart once backed off) and then
+   * fails with `StorageError`. @default 20
+   */
+  maxRetriesPerRequest?: number;
+  /**
+   * Told about each connection error (the clients reconnect on their own).
+   * Without it the errors are dropped: they never reach the process as an
+   * unhandled `error` event.
+   */
+  onConnectionError?: (error: StorageError) => void;
+}
+
+/**
+ * Opens the Redis backend at `redis://[user:pass@]host[:port][/db][?prefix=name]`
+ * (or `rediss://` for TLS). Two connections are made: one for commands and
+ * scripts, one listening for other processes' signals. Rejects with
+ * `StorageError` when the server cannot be reached. Needs Redis 5 or later.
+ *
+ * Known limits:
+ * - Redis Cluster is not supported: scripts build key names as they go, so
+ *   every key must live on one server (a replica set with failover is fine).
+ * - A claim moves at most 1,000 newly due delayed tasks into the ready sets;
+ *   when more come due at once, the rest join on later claims, and a claim
+ *   may pass over a higher priority task among them meanwhile.
+ * - An enqueue batch is one script: the server does nothing else while it
+ *   runs (some 10 µs per task). Batches of a few thousand keep that short.
+ * - Finished tasks and events are deleted by `maintain` (workers run it), not
+ *   by Redis expiry: a store nobody maintains keeps growing.
+ * - Signals sent while a connection is down are lost; workers and waiters
+ *   find the work by polling.
+ */
+export async function openRedisStorage(
+  url: string,
+  options: RedisStorageOptions = {},
+): Promise<Storage> {
+  const target = parseRedisUrl(url, options.prefix);
+  // The client's own reason (such as WRONGPASS) comes as an event; the failed
+  // connect only says the connection closed. Kept to explain a failed open.
+  let lastError: Error | undefined;
+  const settings = {
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 20,
+    onError: (error: StorageError) => {
+      lastError = error.cause instanceof Error ? error.cause : error;
+      options.onConnectionError?.(error);
+    },
+  };
+  const commands = createClient(target, settings, "commands");
+  const subscriber = createClient(target, settings, "signals");
+  const origin = randomUUID();
+  const hub = new SignalHub(origin);
+
+  // Listening starts before open() returns, so no signal sent after it is missed.
+  try {
+    await commands.connect();
+    await subscriber.connect();
+    await listen(subscriber, `${target.prefix}:signals`, hub);
+  } catch (error) {
+    commands.disconnect();
+    subscriber.disconnect();
+    throw storageError(`connecting to Redis at ${target.display}`, lastError ?? error);
+  }
+
+  const clock = options.clock ?? systemClock;
+  const deadlines = new Deadlines(options.commandTimeoutMs ?? 15_000);
+  return new RedisStorage({ target, commands, subscriber, clock, origin, hub, deadlines });
+}

@@ -1,0 +1,37 @@
+import { CANCEL } from "./cancel.js";
+import { CLAIM } from "./claim.js";
+import { ENQUEUE } from "./enqueue.js";
+import { EVENTS_SINCE } from "./events-since.js";
+import { EXPIRE_LEASES } from "./expire-leases.js";
+import { EXPIRE_WAITING } from "./expire-waiting.js";
+import { HEARTBEAT } from "./heartbeat.js";
+import { LIST_TASKS } from "./list-tasks.js";
+import { PURGE_EVENTS } from "./purge-events.js";
+import { PURGE_TASKS } from "./purge-tasks.js";
+import { RELEASE } from "./release.js";
+import { SETTLE } from "./settle.js";
+import { TASK_EVENTS } from "./task-events.js";
+
+/**
+ * Every Lua script of the backend by command name. Each is defined on the
+ * client with `defineCommand`, which runs it with EVALSHA and falls back to
+ * EVAL when the server does not know it yet (a new connection, a restarted
+ * server).
+ */
+export const SCRIPTS = {
+  omniqEnqueue: ENQUEUE,
+  omniqClaim: CLAIM,
+  omniqHeartbeat: HEARTBEAT,
+  omniqSettle: SETTLE,
+  omniqRelease: RELEASE,
+  omniqCancel: CANCEL,
+  omniqExpireLeases: EXPIRE_LEASES,
+  omniqExpireWaiting: EXPIRE_WAITING,
+  omniqPurgeTasks: PURGE_TASKS,
+  omniqPurgeEvents: PURGE_EVENTS,
+  omniqListTasks: LIST_TASKS,
+  omniqTaskEvents: TASK_EVENTS,
+  omniqEventsSince: EVENTS_SINCE,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;

@@ -1,0 +1,243 @@
+/**
+ * Lua shared by every omniq script: key names, the task hash, the ready-set
+ * ordering, counts and indexes, the event log and the signals. Each script's
+ * source is this prelude followed by its own body, so one script stays one
+ * atomic step.
+ *
+ * Every script takes the same first three arguments: ARGV[1] the key prefix,
+ * ARGV[2] the id of the handle that runs it (so that handle can skip its own
+ * signals when they come back over pub/sub), ARGV[3] the clock's "now" in ms.
+ * Time is never read from the server: tests move a manual clock.
+ *
+ * Keys, all under the prefix P:
+ *   P:task:<id>            the task hash (below)
+ *   P:ready:<queue>:<type> waiting tasks that are due, by priority then member
+ *   P:delayed              waiting tasks not yet due, by run-at
+ *   P:leases               JSON arrays of ids to check for a lost lease, by when
+ *   P:expiry               waiting tasks with a time-to-live, by expiry
+ *   P:done                 JSON arrays of finished ids, by when their results expire
+ *   P:all:<queue>          every task of a queue, by enqueue sequence
+ *   P:state:<queue>:<s>    failed, cancelled or expired tasks, by sequence
+ *   P:counts               "<queue>\n<state>" -> number of tasks
+ *   P:queues               every queue name ever used
+ *   P:log                  events, in JSON arrays scored by their first seq
+ *   P:events:<id>          seqs of a deleted task's events, until they expire
+ *   P:taskseq, P:eventseq  the sequence counters
+ *   P:batch:<uuid>         an enqueue batch already stored (real-time expiry)
+ *   P:signals              the pub/sub channel
+ *
+ * The task hash (see hash.ts): `d` the task as enqueued (a JSON array),
+ * `stem` the JSON fields every event of the task repeats, the fields scripts
+ * need on their own (queue, worker, name, priority, runAt, seq, expiresAt,
+ * resultTtlMs), the changing ones (state, attempts, token, leaseLosses,
+ * cancelRequested and the cancelling error, leaseOwner, leaseExpiresAt,
+ * startedAt, finishedAt, lastError, result), and `ev`, the seqs of the
+ * task's events. A counter that is 0 may be absent; lease fields mean
+ * something only while the task runs.
+ */
+export const PRELUDE = String.raw`
+local P = ARGV[1]
+local ORIGIN = ARGV[2]
+local NOW = ARGV[3]
+local NOW_N = tonumber(NOW)
+
+local DELAYED = P .. ':delayed'
+local LEASES = P .. ':leases'
+local EXPIRY = P .. ':expiry'
+local DONE = P .. ':done'
+local QUEUES = P .. ':queues'
+local COUNTS = P .. ':counts'
+local LOG = P .. ':log'
+local EVENT_SEQ = P .. ':eventseq'
+local TASK_SEQ = P .. ':taskseq'
+local SIGNALS = P .. ':signals'
+
+local function taskKey(id) return P .. ':task:' .. id end
+local function orphanEventsKey(id) return P .. ':events:' .. id end
+local function readyKey(queue, worker) return P .. ':ready:' .. queue .. ':' .. worker end
+local function allKey(queue) return P .. ':all:' .. queue end
+local function stateKey(queue, state) return P .. ':state:' .. queue .. ':' .. state end
+
+local WAITING = { scheduled = true, pending = true, retrying = true }
+-- Final states other than completed have an index of their own, so that
+-- listing failed tasks never reads through every completed one.
+local INDEXED = { failed = true, cancelled = true, expired = true }
+
+local FIELDS = { 'state', 'queue', 'worker', 'priority', 'runAt', 'seq', 'attempts', 'token',
+  'expiresAt', 'resultTtlMs', 'leaseLosses', 'cancelRequested', 'stem', 'ev' }
+
+-- Reads fields of a task (FIELDS unless a script names fewer or more) in one
+-- HMGET; nil when there is no task. Counters and the event list get their
+-- defaults: a zero counter may be absent from the hash.
+local function load(id, fields)
+  fields = fields or FIELDS
+  local key = taskKey(id)
+  local values = redis.call('HMGET', key, unpack(fields))
+  if not values[1] then return nil end
+  local t = { id = id, key = key }
+  for i, field in ipairs(fields) do t[field] = values[i] end
+  t.attempts = tonumber(t.attempts) or 0
+  t.token = tonumber(t.token) or 0
+  t.leaseLosses = tonumber(t.leaseLosses) or 0
+  t.ev = t.ev or ''
+  return t
+end
+
+-- Adds more fields to a loaded task, for the rarer paths of a script.
+local function loadMore(t, fields)
+  local values = redis.call('HMGET', t.key, unpack(fields))
+  for i, field in ipairs(fields) do t[field] = values[i] end
+end
+
+-- A number as text for a command or JSON: whole numbers through the integer
+-- formatter, which is exact and cheaper than Lua's float conversion.
+local function num(n)
+  if n == math.floor(n) and n > -1e15 and n < 1e15 then return string.format('%d', n) end
+  return string.format('%.17g', n)
+end
+
+-- Within one priority (the score, negated so higher comes first) members sort
+-- by bytes: zero-padded run-at, then the enqueue sequence, then the id. A
+-- single float score cannot hold all three without losing precision.
+local function readyMember(t)
+  return string.format('%015d%012d', tonumber(t.runAt), tonumber(t.seq)) .. t.id
+end
+
+-- The id inside a ready member, after the 27 digits of run-at and sequence.
+local function memberId(member) return string.sub(member, 28) end
+
+local function addReady(t)
+  redis.call('ZADD', readyKey(t.queue, t.worker), -tonumber(t.priority), readyMember(t))
+end
+
+-- Takes a waiting task out of whichever set it waits in.
+local function removeWaiting(t)
+  redis.call('ZREM', readyKey(t.queue, t.worker), readyMember(t))
+  redis.call('ZREM', DELAYED, t.id)
+  if t.expiresAt then redis.call('ZREM', EXPIRY, t.id) end
+end
+
+-- Counts per queue and state, gathered and written once at the end.
+local countDeltas, countFields = {}, {}
+
+local function count(queue, state, delta)
+  local field = queue .. '\n' .. state
+  if not countDeltas[field] then
+    countDeltas[field] = 0
+    countFields[#countFields + 1] = field
+  end
+  countDeltas[field] = countDeltas[field] + delta
+end
+
+local function moveState(t, to)
+  count(t.queue, t.state, -1)
+  count(t.queue, to, 1)
+  if INDEXED[to] then redis.call('ZADD', stateKey(t.queue, to), t.seq, t.id) end
+  t.state = to
+end
+
+-- Signals: gathered while the script runs, published at its end and returned
+-- to the caller, which delivers them to its own listeners at once.
+local readyQueues, readyList, finishedIds, cancelIds = {}, {}, {}, {}
+
+local function signalReady(queue)
+  if readyQueues[queue] then return end
+  readyQueues[queue] = true
+  readyList[#readyList + 1] = queue
+end
+
+local function signalFinished(id) finishedIds[#finishedIds + 1] = id end
+local function signalCancel(id) cancelIds[#cancelIds + 1] = id end
+
+-- Events: numbered from one read of the counter and written together at the
+-- end, not one by one: each member of the log is a JSON array of up to
+-- EVENTS_PER_MEMBER events, scored by the seq of its first. All events of a
+-- script share its "now", so housekeeping can drop a whole member at once.
+-- The task's own 'ev' list gets the seq; the caller saves 'ev' with its next
+-- HSET.
+local EVENTS_PER_MEMBER = 500
+local eventSeq = nil
+local events = {}
+
+local function addEvent(t, kind, attempt, extra)
+  if not eventSeq then eventSeq = tonumber(redis.call('GET', EVENT_SEQ)) or 0 end
+  eventSeq = eventSeq + 1
+  local seq = num(eventSeq)
+  events[#events + 1] = '{"seq":' .. seq .. ',' .. t.stem .. ',"type":"' .. kind ..
+    '","at":' .. NOW .. ',"attempt":' .. num(attempt) .. (extra or '') .. '}'
+  if t.ev == '' then t.ev = seq else t.ev = t.ev .. ' ' .. seq end
+end
+
+local function writeEvents()
+  if not eventSeq then return end
+  redis.call('SET', EVENT_SEQ, num(eventSeq))
+  local first = eventSeq - #events + 1
+  for i = 1, #events, EVENTS_PER_MEMBER do
+    local last = math.min(i + EVENTS_PER_MEMBER - 1, #events)
+    local member = '[' .. table.concat(events, ',', i, last) .. ']'
+    redis.call('ZADD', LOG, num(first + i - 1), member)
+  end
+end
+
+local function errorExtra(errorJson) return ',"error":' .. errorJson end
+
+-- Writes fields of a task together with its event list.
+local function save(t, ...)
+  redis.call('HSET', t.key, 'ev', t.ev, ...)
+end
+
+local function publish(kind, field, value)
+  redis.call('PUBLISH', SIGNALS, cjson.encode({ o = ORIGIN, type = kind, [field] = value }))
+end
+
+-- The lease and deletion indexes hold groups, not single tasks: one member
+-- per script and time, a JSON array of ids. A task is in its claim's group
+-- (and a heartbeat's); housekeeping reads a group when its time comes and
+-- checks each task's own hash, so a task that moved on needs no removal.
+local groups = { [LEASES] = {}, [DONE] = {} }
+local groupTimes = { [LEASES] = {}, [DONE] = {} }
+
+local function addToGroup(key, at, id)
+  local group = groups[key][at]
+  if not group then
+    group = {}
+    groups[key][at] = group
+    groupTimes[key][#groupTimes[key] + 1] = at
+  end
+  group[#group + 1] = id
+end
+
+local function watchLease(t, leaseExpiresAt) addToGroup(LEASES, leaseExpiresAt, t.id) end
+local function deleteLater(t) addToGroup(DONE, num(NOW_N + tonumber(t.resultTtlMs)), t.id) end
+
+local function writeGroups()
+  for key, times in pairs(groupTimes) do
+    for _, at in ipairs(times) do redis.call('ZADD', key, at, cjson.encode(groups[key][at])) end
+  end
+end
+
+-- Ends every writing script: stores its events and counts, sends its signals,
+-- and answers { result, ready queues, finished ids, cancel ids }.
+local function finish(result)
+  writeEvents()
+  writeGroups()
+  for _, field in ipairs(countFields) do
+    local delta = countDeltas[field]
+    if delta ~= 0 then redis.call('HINCRBY', COUNTS, field, num(delta)) end
+  end
+  for _, queue in ipairs(readyList) do publish('ready', 'queue', queue) end
+  if #finishedIds > 0 then publish('finished', 'ids', finishedIds) end
+  for _, id in ipairs(cancelIds) do publish('cancel', 'id', id) end
+  return { result, readyList, finishedIds, cancelIds }
+end
+
+-- A task reaches a final state, with its event: kept until its result
+-- time-to-live passes. Extra arguments are more fields to save.
+local function finalize(t, state, kind, extra, ...)
+  moveState(t, state)
+  addEvent(t, kind, t.attempts, extra)
+  save(t, 'state', state, 'finishedAt', NOW, ...)
+  deleteLater(t)
+  signalFinished(t.id)
+end
+`;

@@ -1,0 +1,240 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { DuplicateTaskError, OmniQError, StorageError } from "../../errors.js";
+import type { TaskEvent } from "../../events/types.js";
+import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
+import type {
+  CancelOutcome,
+  ClaimRequest,
+  Clock,
+  HeartbeatReply,
+  Lease,
+  MaintenanceOptions,
+  MaintenanceReport,
+  Settlement,
+  Storage,
+  StorageSignal,
+  TaskCounts,
+  TaskFilter,
+  TaskOutcome,
+} from "../contract.js";
+import { runScript, type ScriptArg } from "./connection.js";
+import type { Deadlines } from "./deadlines.js";
+import { type ClaimedValues, claimedRecord, enqueueValues } from "./hash.js";
+import { Inspector } from "./inspect.js";
+import { maintain } from "./maintain.js";
+import { CLAIMED_WIDTH } from "./scripts/claim.js";
+import type { ScriptName } from "./scripts/index.js";
+import type { ScriptSignals, SignalHub } from "./signals.js";
+import type { RedisTarget } from "./url.js";
+
+/** The parts a `RedisStorage` runs on, opened by `openRedisStorage`. */
+export interface RedisParts {
+  target: RedisTarget;
+  commands: Redis;
+  subscriber: Redis;
+  clock: Clock;
+  origin: string;
+  hub: SignalHub;
+  deadlines: Deadlines;
+}
+
+/** Waits this long for a polite QUIT before dropping a connection on close. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/**
+ * The Redis backend: every state change is one Lua script (see scripts/),
+ * so each is atomic on the server, and each takes "now" from the clock.
+ */
+export class RedisStorage implements Storage {
+  private readonly inspector: Inspector;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly parts: RedisParts) {
+    this.inspector = new Inspector(parts.commands, parts.target.prefix, () => this.base());
+  }
+
+  async enqueue(tasks: readonly NewTask[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const args: ScriptArg[] = [...this.base(), randomUUID(), tasks.length];
+    for (const task of tasks) args.push(...enqueueValues(task));
+
+    await this.guard("enqueue", () => this.write("omniqEnqueue", args));
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0)
+      return [];
+    const now = this.parts.clock.now();
+    const args: ScriptArg[] = [
+      ...this.base(now),
+      request.limit,
+      request.owner,
+      now + request.leaseMs,
+      request.queues.length,
+      ...request.queues,
+      request.workers.length,
+      ...request.workers,
+    ];
+
+    const flat = (await this.guard("claim", () => this.write("omniqClaim", args))) as unknown[];
+    const claimed: ClaimedTask[] = [];
+    for (let i = 0; i < flat.length; i += CLAIMED_WIDTH) {
+      const values = flat.slice(i, i + CLAIMED_WIDTH) as ClaimedValues;
+      claimed.push(claimedRecord(values, request.owner, now, now + request.leaseMs));
+    }
+    return claimed;
+  }
+
+  async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
+    if (leases.length === 0) return { lost: [], cancelRequested: [] };
+    const now = this.parts.clock.now();
+    const args: ScriptArg[] = [...this.base(now), now + leaseMs];
+    for (const { id, token } of leases) args.push(id, token);
+
+    const [lost, cancelRequested] = (await this.guard("heartbeat", () =>
+      runScript(this.parts.commands, "omniqHeartbeat", args),
+    )) as [string[], string[]];
+    return { lost, cancelRequested };
+  }
+
+  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    if (settlements.length === 0) return [];
+    const args: ScriptArg[] = this.base();
+    for (const s of settlements) {
+      if (s.outcome === "completed") args.push(s.id, s.token, s.outcome, s.result, "");
+      else {
+        const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
+        args.push(s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt);
+      }
+    }
+
+    const applied = (await this.guard("settle", () => this.write("omniqSettle", args))) as number[];
+    return applied.map((one) => one === 1);
+  }
+
+  async release(leases: readonly Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    const args: ScriptArg[] = this.base();
+    for (const { id, token } of leases) args.push(id, token);
+
+    await this.guard("release", () => this.write("omniqRelease", args));
+  }
+
+  async cancel(id: string, reason: string): Promise<CancelOutcome> {
+    const error = JSON.stringify({ name: "TaskCancelledError", message: reason });
+    const args = [...this.base(), id, error];
+    return (await this.guard("cancel", () => this.write("omniqCancel", args))) as CancelOutcome;
+  }
+
+  getTask(id: string): Promise<TaskRecord | null> {
+    return this.guard("getTask", () => this.inspector.getTask(id));
+  }
+
+  getOutcome(id: string): Promise<TaskOutcome | null> {
+    return this.guard("getOutcome", () => this.inspector.getOutcome(id));
+  }
+
+  listTasks(filter?: TaskFilter): Promise<TaskRecord[]> {
+    return this.guard("listTasks", () => this.inspector.listTasks(filter));
+  }
+
+  countTasks(): Promise<TaskCounts> {
+    return this.guard("countTasks", () => this.inspector.countTasks());
+  }
+
+  taskEvents(taskId: string): Promise<TaskEvent[]> {
+    return this.guard("taskEvents", () => this.inspector.taskEvents(taskId));
+  }
+
+  eventsSince(afterSeq: number, limit: number): Promise<TaskEvent[]> {
+    return this.guard("eventsSince", () => this.inspector.eventsSince(afterSeq, limit));
+  }
+
+  lastEventSeq(): Promise<number> {
+    return this.guard("lastEventSeq", () => this.inspector.lastEventSeq());
+  }
+
+  maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
+    const write = (name: ScriptName, args: ScriptArg[]) => this.write(name, args);
+    const now = () => this.parts.clock.now();
+    return this.guard("maintain", () => maintain(write, () => this.base(), options, now));
+  }
+
+  /**
+   * Signals of this handle's changes are delivered as soon as the change is
+   * made; those of other handles and processes come over Redis pub/sub.
+   */
+  subscribe(listener: (signal: StorageSignal) => void): () => void {
+    return this.parts.hub.add(listener);
+  }
+
+  close(): Promise<void> {
+    this.parts.deadlines.close();
+    this.closing ??= Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]).then(
+      () => undefined,
+    );
+    return this.closing;
+  }
+
+  /** The three arguments every script starts with: prefix, origin and now. */
+  private base(now = this.parts.clock.now()): ScriptArg[] {
+    return [this.parts.target.prefix, this.parts.origin, now];
+  }
+
+  /** Runs a writing script, delivers its signals here, and answers its result. */
+  private async write(name: ScriptName, args: ScriptArg[]): Promise<unknown> {
+    const [result, ...signals] = (await runScript(this.parts.commands, name, args)) as [
+      unknown,
+      ...ScriptSignals,
+    ];
+    this.parts.hub.deliver(signals);
+    return result;
+  }
+
+  /** Runs one operation, turning what the client throws into omniq's errors. */
+  private async guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.closing) {
+      throw new StorageError(`Redis storage ${this.parts.target.display} is closed (${operation})`);
+    }
+    const timedOut = () =>
+      new StorageError(
+        `Redis ${operation} on ${this.parts.target.display} timed out: no reply within ` +
+          `${this.parts.deadlines.timeoutMs} ms (its effect may or may not have happened)`,
+      );
+    try {
+      return await this.parts.deadlines.run(run(), timedOut);
+    } catch (error) {
+      throw this.translate(operation, error);
+    }
+  }
+
+  private translate(operation: string, error: unknown): Error {
+    if (error instanceof OmniQError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+
+    const duplicate = /^DUPLICATE (.*)$/s.exec(message);
+    if (duplicate) return new DuplicateTaskError(duplicate[1] ?? "");
+    return new StorageError(
+      `Redis ${operation} on ${this.parts.target.display} failed: ${message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Closes a client politely, or drops it when the server does not answer in time. */
+async function quit(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([client.quit().then(() => undefined), timeout]);
+  } catch {
+    // Already gone: disconnecting below is all that is left to do.
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}

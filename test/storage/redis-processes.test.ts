@@ -1,0 +1,165 @@
+// Several processes on one Redis store: each task runs exactly once across
+// them, a killed worker loses nothing, and signals cross between processes.
+import assert from "node:assert/strict";
+import { type ChildProcess, fork } from "node:child_process";
+import { once } from "node:events";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Storage } from "../../src/storage/contract.js";
+import { openRedisStorage } from "../../src/storage/redis/index.js";
+import type { NewTask } from "../../src/task/record.js";
+import { ManualClock } from "../../src/util/clock.js";
+import { deleteKeys, testPrefix } from "../helpers/redis-keys.js";
+import { REDIS, REDIS_URL, skipUnless } from "../helpers/services.js";
+
+const CHILD = fileURLToPath(new URL("./fixtures/redis-child.ts", import.meta.url));
+const skip = await skipUnless(REDIS);
+const children: ChildProcess[] = [];
+
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+function spawnChild(...args: string[]): ChildProcess {
+  const child = fork(CHILD, args, { execArgv: ["--import", "tsx"], stdio: "inherit" });
+  children.push(child);
+  return child;
+}
+
+/** The next IPC message of `child` that `match` accepts. */
+function messageFrom<T>(child: ChildProcess, match: (m: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: T) => {
+      if (!match(message)) return;
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+      resolve(message);
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited with ${code} first`));
+    child.on("message", onMessage);
+    child.once("exit", onExit);
+  });
+}
+
+function task(id: string, queue: string, now = Date.now()): NewTask {
+  return {
+    id,
+    name: "redis.child",
+    queue,
+    priority: 0,
+    payload: "[]",
+    runAt: now,
+    createdAt: now,
+    maxAttempts: 3,
+    timeoutMs: null,
+    expiresAt: null,
+    resultTtlMs: 600_000,
+    backoff: null,
+    worker: "async",
+    module: null,
+  };
+}
+
+/** Runs `body` with a storage handle on a fresh prefix; deletes the prefix's keys after. */
+async function withStore(body: (storage: Storage, prefix: string) => Promise<void>) {
+  const prefix = testPrefix("proc");
+  const storage = await openRedisStorage(REDIS_URL, { prefix });
+  try {
+    await body(storage, prefix);
+  } finally {
+    await storage.close();
+    await deleteKeys(REDIS_URL, prefix);
+  }
+}
+
+describe("redis: several processes", { skip }, () => {
+  test("three processes run each of 3,000 tasks exactly once", async () => {
+    await withStore(async (storage, prefix) => {
+      const total = 3_000;
+      for (let start = 0; start < total; start += 500) {
+        const batch = Array.from({ length: 500 }, (_, i) => task(`s-${start + i}`, "shared"));
+        await storage.enqueue(batch);
+      }
+      const drainers = [1, 2, 3].map(() => spawnChild("drain", REDIS_URL, prefix));
+      await Promise.all(drainers.map((child) => messageFrom(child, (m) => m === "ready")));
+
+      const results = drainers.map((child) =>
+        messageFrom<{ executed: string[] }>(child, (m) => typeof m === "object"),
+      );
+      for (const child of drainers) child.send("go");
+      const perProcess = (await Promise.all(results)).map((r) => r.executed);
+
+      const all = perProcess.flat();
+      assert.equal(all.length, total, "executions in all");
+      assert.equal(new Set(all).size, total, "no task ran twice");
+      assert.ok(
+        perProcess.filter((ids) => ids.length > 0).length >= 2,
+        `work was shared: ${perProcess.map((ids) => ids.length)}`,
+      );
+      assert.deepEqual(await storage.countTasks(), { shared: { completed: total } });
+    });
+  });
+
+  test("a task held by a process killed with SIGKILL is run by another after its lease", async () => {
+    await withStore(async (_storage, prefix) => {
+      // The second handle's clock runs ahead, so the lease has run out for it
+      // without the test sleeping through it.
+      const later = new ManualClock(Date.now() + 120_000);
+      const rescuer = await openRedisStorage(REDIS_URL, { prefix, clock: later });
+      try {
+        await rescuer.enqueue([task("victim", "held", later.now() - 200_000)]);
+        const holder = spawnChild("hold", REDIS_URL, prefix, "60000");
+        const { held } = await messageFrom<{ held: string | null }>(holder);
+        assert.equal(held, "victim");
+
+        const exited = once(holder, "exit");
+        holder.kill("SIGKILL");
+        await exited;
+        assert.equal((await rescuer.getTask("victim"))?.state, "running");
+
+        const report = await rescuer.maintain({ maxLeaseLosses: 3, eventTtlMs: 86_400_000 });
+        assert.equal(report.leasesExpired, 1);
+        const [again] = await rescuer.claim({
+          queues: ["held"],
+          workers: ["async"],
+          limit: 1,
+          owner: "rescuer",
+          leaseMs: 30_000,
+        });
+        assert.equal(again?.id, "victim");
+        assert.equal(again?.attempts, 2);
+        assert.deepEqual(
+          await rescuer.settle([
+            { id: "victim", token: again.token, outcome: "completed", result: "2" },
+          ]),
+          [true],
+        );
+        assert.deepEqual(await rescuer.getOutcome("victim"), { state: "completed", result: "2" });
+      } finally {
+        await rescuer.close();
+      }
+    });
+  });
+
+  test("a process waiting on signals wakes for a task enqueued by another", async () => {
+    await withStore(async (storage, prefix) => {
+      const listener = spawnChild("listen", REDIS_URL, prefix);
+      await messageFrom(listener, (m) => m === "ready");
+
+      const finished = new Promise<void>((resolve) => {
+        storage.subscribe?.((signal) => {
+          if (signal.type === "finished" && signal.ids.includes("cross-1")) resolve();
+        });
+      });
+      await storage.enqueue([task("cross-1", "cross")]);
+      await finished;
+
+      assert.deepEqual(await storage.getOutcome("cross-1"), {
+        state: "completed",
+        result: '"child"',
+      });
+      listener.send("exit");
+      await once(listener, "exit");
+    });
+  });
+});
