@@ -20,6 +20,7 @@ const OPENERS: Record<string, Opener> = {
   postgresql: openPostgres,
   redis: openRedis,
   rediss: openRedis,
+  nats: async (url, options) => (await import("./nats/index.js")).openNatsStorage(url, options),
 };
 
 async function openPostgres(url: string, options: OpenStorageOptions): Promise<Storage> {

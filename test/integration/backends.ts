@@ -2,6 +2,7 @@
 // per test and a way to remove it afterwards.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { destroyNatsStorage } from "../../src/storage/nats/index.js";
 import { deleteKeys, testPrefix } from "../helpers/redis-keys.js";
 import {
   NATS,
@@ -54,6 +55,14 @@ export const PROCESS_BACKENDS: ProcessBackend[] = [
     fresh() {
       const prefix = testPrefix("proc");
       return { url: `${REDIS_URL}?prefix=${prefix}`, remove: () => deleteKeys(REDIS_URL, prefix) };
+    },
+  },
+  {
+    name: "nats",
+    service: NATS,
+    fresh() {
+      const url = `${NATS_URL}?prefix=proc${unique()}`;
+      return { url, remove: () => destroyNatsStorage(url) };
     },
   },
 ];

@@ -1,0 +1,117 @@
+// Claim: the handle's claim index names the due tasks in claim order; each
+// is read and taken by compare-and-set on its record, so when several
+// handles reach for the same task exactly one wins and the others move on
+// to the next candidates. Only then are the new index entries and the
+// executing events written, all in one round trip.
+import type { ClaimedTask, TaskRecord } from "../../task/record.js";
+import { isWaiting } from "../../task/state.js";
+import type { ClaimRequest } from "../contract.js";
+import { hold, type NatsContext, readTask, remember, writeEntry, writeTask } from "./context.js";
+import { appendEvents } from "./events.js";
+import { WriteConflict } from "./jetstream.js";
+import { copyRecord, type Versioned } from "./records.js";
+import { claimChange, type EventDraft } from "./transitions.js";
+
+interface Taken {
+  key: string;
+  after: Versioned;
+  events: EventDraft[];
+}
+
+/** Whether the record itself (not the index) says the task may be claimed now. */
+function claimable(task: TaskRecord, request: ClaimRequest, now: number): boolean {
+  return (
+    isWaiting(task.state) &&
+    task.runAt <= now &&
+    (task.expiresAt === null || task.expiresAt > now) &&
+    request.queues.includes(task.queue) &&
+    request.workers.includes(task.worker)
+  );
+}
+
+export async function claim(ctx: NatsContext, request: ClaimRequest): Promise<ClaimedTask[]> {
+  if (request.limit <= 0 || request.queues.length === 0) return [];
+  const index = await ctx.index();
+  const now = ctx.clock.now();
+
+  // While the view catches up, the records of the likely winners are read
+  // already: the picks after the catch-up are nearly always the same tasks,
+  // and compare-and-set catches a read that turns out stale.
+  const early = new Map<string, Promise<Versioned | null>>();
+  for (const pick of index.view.pick(request, now, request.limit, ctx.claiming)) {
+    const read = readTask(ctx, pick.key);
+    read.catch(() => undefined);
+    early.set(pick.key, read);
+  }
+  await index.sync();
+
+  const taken: Taken[] = [];
+  const tried = new Set<string>();
+  try {
+    // Candidates that another handle took first are replaced by the next ones in order.
+    while (taken.length < request.limit) {
+      const skip = new Set([...ctx.claiming, ...tried]);
+      const picks = index.view.pick(request, now, request.limit - taken.length, skip);
+      if (picks.length === 0) break;
+
+      for (const pick of picks) {
+        tried.add(pick.key);
+        ctx.claiming.add(pick.key);
+      }
+      const results = await Promise.allSettled(
+        picks.map((pick) => takeOne(ctx, pick.key, request, now, early.get(pick.key))),
+      );
+      for (const result of results) {
+        if (result.status === "fulfilled" && result.value) taken.push(result.value);
+      }
+      const failure = results.find((r) => r.status === "rejected");
+      if (failure) {
+        // What was taken stays leased to nobody who knows: index it, so its lease runs out.
+        await Promise.allSettled(taken.map(({ key, after }) => writeEntry(ctx, key, after)));
+        throw failure.reason;
+      }
+    }
+
+    await Promise.all([
+      ...taken.map(({ key, after }) => writeEntry(ctx, key, after)),
+      appendEvents(
+        ctx.js,
+        ctx.names,
+        taken.flatMap(({ events }) => events),
+      ),
+    ]);
+  } finally {
+    for (const key of tried) ctx.claiming.delete(key);
+  }
+
+  return taken.map(({ after }) => copyRecord(after.stored.task) as ClaimedTask);
+}
+
+/** Takes one task by compare-and-set; `early` is a read made before the view caught up. */
+async function takeOne(
+  ctx: NatsContext,
+  key: string,
+  request: ClaimRequest,
+  now: number,
+  early: Promise<Versioned | null> | undefined,
+): Promise<Taken | null> {
+  let current = await (early ?? readTask(ctx, key));
+  for (let fresh = early === undefined; ; fresh = true) {
+    if (current && claimable(current.stored.task, request, now)) {
+      const change = claimChange(current, request, now);
+      try {
+        const after = await writeTask(ctx, key, change.next, current.rev);
+        hold(ctx, after);
+        return { key, after, events: change.events };
+      } catch (error) {
+        if (!(error instanceof WriteConflict)) throw error;
+        if (fresh) return null; // another handle won it
+      }
+    } else if (fresh) {
+      // Usually another handle's claim, whose index entry is on its way; `maintain` checks later.
+      remember(ctx.suspects, key);
+      return null;
+    }
+    current = await readTask(ctx, key);
+  }
+}
