@@ -1,76 +1,102 @@
-import { decodeValue, encodeValue } from "../codec/value.js";
-import { UnrunnableTaskError } from "../errors.js";
+import { availableParallelism } from "node:os";
+import { encodeValue } from "../codec/value.js";
 import type { Storage } from "../storage/contract.js";
-import { runAsTask } from "../task/context.js";
-import { knownTaskNames, lookupTask } from "../task/define.js";
-import { lookupLocal } from "../task/local.js";
+import { runAsTask, type TaskContext } from "../task/context.js";
+import { knownTaskNames } from "../task/define.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
-import { type WorkerOptions, type WorkerSettings, resolveWorkerSettings } from "./options.js";
+import type { WorkerOptions, WorkerSettings } from "./options.js";
+import type { Pool } from "./pool/pool.js";
+import { threadSpawner } from "./pool/thread-member.js";
+import { makePool, taskSpec } from "./pool-worker.js";
+import { findTsxApi } from "./runtime/entry.js";
+import {
+  decodeArgs,
+  findTaskFunction,
+  isAsyncFunction,
+  knownFunction,
+  type TaskFunction,
+} from "./task-function.js";
 import { importTaskModules } from "./task-modules.js";
-import { Worker } from "./worker.js";
+import { fromArguments, Worker } from "./worker.js";
 
 /**
  * Runs tasks on the event loop of this process, up to `concurrency` at once:
- * the worker for I/O-bound async tasks. Sync functions run here too, but
- * block the loop while they run.
+ * the worker for I/O-bound async tasks. Sync functions run here too, and
+ * block the loop while they run, unless `syncInThreads` sends them to threads.
  */
 export class AsyncWorker extends Worker {
+  private threads: Pool | undefined;
+
   constructor(options: WorkerOptions);
-  /** @internal Used by `OmniQ`, which shares its storage and settings. */
-  constructor(storage: Storage, settings: WorkerSettings, type?: WorkerType);
+  /** @internal Used by `OmniQ` and the gevent worker: a storage (or its URL) and complete settings. */
+  constructor(source: string | Storage, settings: WorkerSettings, type?: WorkerType);
   constructor(
-    optionsOrStorage: WorkerOptions | Storage,
+    optionsOrStorage: WorkerOptions | Storage | string,
     settings?: WorkerSettings,
     type: WorkerType = "async",
   ) {
-    if (settings) {
-      super(type, optionsOrStorage as Storage, settings);
-    } else {
-      const options = optionsOrStorage as WorkerOptions;
-      super(type, options.storage, resolveWorkerSettings(options));
-    }
+    const args = fromArguments(optionsOrStorage, settings);
+    super(type, args.source, args.settings);
+  }
+
+  /** Names of the tasks defined in this process. */
+  override taskNames(): string[] {
+    return knownTaskNames();
   }
 
   protected override async prepare(): Promise<void> {
     await importTaskModules(this.settings.tasks);
+    if (this.settings.syncInThreads) this.threads = await this.startThreads();
   }
 
-  protected override async execute(task: ClaimedTask, signal: AbortSignal): Promise<string> {
-    const fn = findFunction(task.name);
-    const args = decodeArgs(task);
-    const context = { id: task.id, name: task.name, queue: task.queue, attempt: task.attempts, signal };
+  // Tasks on this event loop cannot be ended from outside; those in threads can.
+  protected override async endInterrupted(): Promise<void> {
+    await this.threads?.close(this.hurry ? 0 : this.settings.abortGraceMs);
+  }
 
-    const result = await runAsTask(context, () => fn(...args));
+  protected override hurryEnding(): void {
+    void this.threads?.close(0);
+  }
+
+  protected override async dispose(): Promise<void> {
+    await this.threads?.close(this.hurry ? 0 : this.settings.abortGraceMs);
+  }
+
+  protected override async execute(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    started: () => void,
+  ): Promise<string> {
+    const fn = knownFunction(task.name) ?? (await findTaskFunction(task));
+    if (this.threads && task.module && !isAsyncFunction(fn)) {
+      return this.threads.run(taskSpec(task), signal, started);
+    }
+
+    started();
+    const args = decodeArgs(task);
+    const context = {
+      id: task.id,
+      name: task.name,
+      queue: task.queue,
+      attempt: task.attempts,
+      signal,
+    };
+    const result = await this.call(context, fn, args);
     return encodeValue(result, "result");
   }
-}
 
-function findFunction(name: string): (...args: unknown[]) => unknown {
-  const fn = lookupTask(name)?.fn ?? lookupLocal(name);
-  if (fn) return fn as (...args: unknown[]) => unknown;
-
-  const known = knownTaskNames();
-  throw new UnrunnableTaskError(
-    `no task named "${name}" is defined in this worker; it knows ` +
-      `${known.length ? known.map((n) => `"${n}"`).join(", ") : "no tasks"}. ` +
-      "Load the module that defines it with the worker's `tasks` option.",
-  );
-}
-
-function decodeArgs(task: ClaimedTask): unknown[] {
-  let args: unknown;
-  try {
-    args = decodeValue(task.payload, "args");
-  } catch (error) {
-    throw new UnrunnableTaskError(
-      `the arguments of task ${task.id} ("${task.name}") cannot be decoded: ${(error as Error).message}`,
-    );
+  /** Calls the task's function as the current task; the gevent worker times it. */
+  protected call(context: TaskContext, fn: TaskFunction, args: unknown[]): unknown {
+    return runAsTask(context, () => fn(...args));
   }
-  if (!Array.isArray(args)) {
-    throw new UnrunnableTaskError(
-      `the arguments of task ${task.id} ("${task.name}") are not a list`,
-    );
+
+  private async startThreads(): Promise<Pool> {
+    const { settings } = this;
+    const size = Math.min(settings.concurrency, availableParallelism());
+    const spawn = threadSpawner({ memoryLimitMb: settings.memoryLimitMb, tsxApi: findTsxApi() });
+    const pool = makePool(settings, size, spawn, this.log.child({ pool: "syncInThreads" }));
+    await pool.start();
+    return pool;
   }
-  return args;
 }

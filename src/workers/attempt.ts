@@ -2,13 +2,13 @@ import {
   NonRetryableError,
   TaskCancelledError,
   TaskTimeoutError,
-  UnrunnableTaskError,
   toErrorInfo,
+  UnrunnableTaskError,
 } from "../errors.js";
 import type { Settlement } from "../storage/contract.js";
 import { lookupTask } from "../task/define.js";
 import type { BackoffSpec, ClaimedTask } from "../task/record.js";
-import { DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
+import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 
 /** One attempt a worker holds, from claim until its settlement is written. */
 export interface Attempt {
@@ -67,7 +67,12 @@ export function failed(attempt: Attempt, thrown: unknown, now: number): Settleme
 
   if (attempt.interrupted === "cancel") {
     const reason = attempt.cancelReason ?? "cancelled";
-    return { id, token, outcome: "cancelled", error: { name: TaskCancelledError.name, message: reason } };
+    return {
+      id,
+      token,
+      outcome: "cancelled",
+      error: { name: TaskCancelledError.name, message: reason },
+    };
   }
 
   const error = toErrorInfo(thrown);
@@ -84,8 +89,18 @@ function canRetry(task: ClaimedTask, thrown: unknown): boolean {
   return failures < task.maxAttempts;
 }
 
+/**
+ * Marks an error from a thread or child process with the delay its task
+ * definition's backoff function chose there: the function may be defined
+ * only where the task ran.
+ */
+export const RETRY_DELAY = Symbol("omniq.retryDelay");
+
 function retryDelay(task: ClaimedTask, thrown: unknown): number {
   const failures = task.attempts - task.leaseLosses;
+  const remote = (thrown as { [RETRY_DELAY]?: unknown } | null)?.[RETRY_DELAY];
+  if (typeof remote === "number") return Math.max(0, remote);
+
   const custom = lookupTask(task.name)?.options.backoff;
   if (typeof custom === "function") return Math.max(0, custom(failures, thrown));
 

@@ -1,4 +1,6 @@
-import { type LogLevel, type Logger, type OmniQLogger, createLogger } from "../config/logger.js";
+import { availableParallelism } from "node:os";
+import { createLogger, type Logger, type LogLevel, type OmniQLogger } from "../config/logger.js";
+import type { OmniQConfig, WorkerConfig } from "../config/types.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Clock, Storage } from "../storage/contract.js";
 import { systemClock } from "../storage/contract.js";
@@ -11,9 +13,17 @@ export interface WorkerOptions {
   storage: string | Storage;
   /** Queues to read, highest priority first. @default ["default"] */
   queues?: string[];
-  /** Tasks run at once. @default 10 */
+  /**
+   * Tasks run at once. For thread and process workers this is the number of
+   * threads or child processes.
+   * @default async 10, gevent 1000, thread and process: the number of CPU cores
+   */
   concurrency?: number;
-  /** Modules that define tasks, imported before the worker starts. @default [] */
+  /**
+   * Modules that define tasks, imported before the worker starts (in every
+   * thread or child process for those types). Tasks not defined there are
+   * loaded from the module recorded with each task. @default []
+   */
   tasks?: string[];
   /** How long a claim lasts without a heartbeat. @default "30s" */
   lease?: Duration;
@@ -33,12 +43,59 @@ export interface WorkerOptions {
   logLevel?: LogLevel;
   /** The time source; tests pass a manual clock. @default the system clock */
   clock?: Clock;
+  /**
+   * Thread and process workers: how long a thread or child process has to
+   * end its task once the task's signal fires (timeout, cancel, stop) before
+   * it is terminated and replaced. @default "1s"
+   */
+  abortGrace?: Duration;
+  /**
+   * Thread and process workers: the V8 heap limit of each thread
+   * (`resourceLimits.maxOldGenerationSizeMb`) or child process
+   * (`--max-old-space-size`), in MB. A task that goes past it fails; the
+   * thread or child is replaced. @default V8's own limit
+   */
+  memoryLimitMb?: number;
+  /** Thread and process workers: replace a thread or child after it has run this many tasks. @default never */
+  recycleAfterTasks?: number;
+  /**
+   * Thread and process workers: replace a thread or child after a task that
+   * leaves it above this size, in MB: a thread's V8 heap in use, a child's
+   * resident set size. @default never
+   */
+  recycleAboveMb?: number;
+  /**
+   * Async and gevent workers: run task functions not declared `async` in a
+   * pool of threads (one per CPU core), so that they do not block the event
+   * loop. The task must be defined in a module (see `defineTask`). @default false
+   */
+  syncInThreads?: boolean;
+  /**
+   * Gevent workers: warn (naming the task) when a task keeps the event loop
+   * busy for longer than this at a stretch. @default "100ms"
+   */
+  blockWarning?: Duration;
 }
 
-/** Worker options with every default filled in and every duration in ms. */
-export interface WorkerSettings {
+/** Settings only some worker types read; `completeSettings` fills what is missing. */
+export interface TypeSettings {
+  abortGraceMs: number;
+  memoryLimitMb: number | null;
+  recycleAfterTasks: number | null;
+  recycleAboveMb: number | null;
+  syncInThreads: boolean;
+  blockWarningMs: number;
+  /** Most tasks taken in one claim. */
+  claimBatch: number;
+  /** Tasks a pool worker holds beyond its threads or children, ready to start at once. */
+  prefetch: number;
+}
+
+/** Worker options with every duration in ms; what `OmniQ` hands the worker factory. */
+export interface WorkerSettings extends Partial<TypeSettings> {
   queues: string[];
-  concurrency: number;
+  /** @default the worker type's own default (see `WorkerOptions.concurrency`) */
+  concurrency?: number;
   tasks: string[];
   leaseMs: number;
   heartbeatMs: number;
@@ -50,15 +107,32 @@ export interface WorkerSettings {
   clock: Clock;
 }
 
-/** Fills in defaults and checks each option, naming the one that is wrong. */
+/** Every setting, for the worker to read. */
+export type CompleteSettings = WorkerSettings & TypeSettings & { concurrency: number };
+
+/** The concurrency a worker type has when none is given. */
+export function defaultConcurrency(type: WorkerType): number {
+  if (type === "gevent") return 1_000;
+  if (type === "thread" || type === "process") return availableParallelism();
+  return 10;
+}
+
+/**
+ * Turns options into settings, durations into ms, checking each and naming
+ * the one that is wrong. Defaults of a worker type are filled in later, by
+ * `completeSettings`.
+ */
 export function resolveWorkerSettings(options: Omit<WorkerOptions, "storage">): WorkerSettings {
   const leaseMs = toMs(options.lease ?? "30s", "worker lease");
   const settings: WorkerSettings = {
     queues: options.queues ?? ["default"],
-    concurrency: options.concurrency ?? 10,
+    concurrency: options.concurrency,
     tasks: options.tasks ?? [],
     leaseMs,
-    heartbeatMs: toMs(options.heartbeat ?? Math.max(Math.floor(leaseMs / 3), 1), "worker heartbeat"),
+    heartbeatMs: toMs(
+      options.heartbeat ?? Math.max(Math.floor(leaseMs / 3), 1),
+      "worker heartbeat",
+    ),
     pollIntervalMs: toMs(options.pollInterval ?? "200ms", "worker pollInterval"),
     stopTimeoutMs: toMs(options.stopTimeout ?? "10s", "worker stopTimeout"),
     maxLeaseLosses: options.maxLeaseLosses ?? 3,
@@ -68,19 +142,74 @@ export function resolveWorkerSettings(options: Omit<WorkerOptions, "storage">): 
       logLevel: options.logLevel ?? (options.logger ? "info" : "silent"),
     }),
     clock: options.clock ?? systemClock,
+    memoryLimitMb: options.memoryLimitMb,
+    recycleAfterTasks: options.recycleAfterTasks,
+    recycleAboveMb: options.recycleAboveMb,
+    syncInThreads: options.syncInThreads,
   };
+  if (options.abortGrace !== undefined) {
+    settings.abortGraceMs = toMs(options.abortGrace, "worker abortGrace");
+  }
+  if (options.blockWarning !== undefined) {
+    settings.blockWarningMs = toMs(options.blockWarning, "worker blockWarning");
+  }
 
+  if (settings.leaseMs < 100) {
+    throw new InvalidArgumentError(
+      `worker lease: ${settings.leaseMs} ms is too short; use 100 ms or more`,
+    );
+  }
+  return settings;
+}
+
+/**
+ * Fills in what a worker type reads but the caller left out, and checks the
+ * numbers. Called once, by the worker's constructor.
+ */
+export function completeSettings(type: WorkerType, settings: WorkerSettings): CompleteSettings {
+  const concurrency = settings.concurrency ?? defaultConcurrency(type);
+  const complete: CompleteSettings = {
+    ...settings,
+    concurrency,
+    abortGraceMs: settings.abortGraceMs ?? 1_000,
+    memoryLimitMb: settings.memoryLimitMb ?? null,
+    recycleAfterTasks: settings.recycleAfterTasks ?? null,
+    recycleAboveMb: settings.recycleAboveMb ?? null,
+    syncInThreads: settings.syncInThreads ?? false,
+    blockWarningMs: settings.blockWarningMs ?? 100,
+    // One event loop running thousands of tasks wants them in large batches.
+    claimBatch: settings.claimBatch ?? (type === "gevent" ? 1_000 : 100),
+    // One waiting task per thread or child hides the claim's round trip.
+    prefetch: settings.prefetch ?? (type === "thread" || type === "process" ? concurrency : 0),
+  };
+  checkSettings(complete);
+  return complete;
+}
+
+function checkSettings(settings: CompleteSettings): void {
   checkWholeNumber("worker concurrency", settings.concurrency, 1, 100_000);
   checkWholeNumber("worker maxLeaseLosses", settings.maxLeaseLosses, 1, 1_000);
+  checkWholeNumber("worker claimBatch", settings.claimBatch, 1, 10_000);
+  checkWholeNumber("worker prefetch", settings.prefetch, 0, 100_000);
+  if (settings.memoryLimitMb !== null) {
+    checkWholeNumber("worker memoryLimitMb", settings.memoryLimitMb, 16, 1_048_576);
+  }
+  if (settings.recycleAfterTasks !== null) {
+    checkWholeNumber(
+      "worker recycleAfterTasks",
+      settings.recycleAfterTasks,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    );
+  }
+  if (settings.recycleAboveMb !== null) {
+    checkWholeNumber("worker recycleAboveMb", settings.recycleAboveMb, 1, 1_048_576);
+  }
   if (settings.queues.length === 0 || settings.queues.some((q) => typeof q !== "string" || !q)) {
     throw new InvalidArgumentError(
       `worker queues: ${JSON.stringify(settings.queues)} is not allowed; give one or more queue names`,
     );
   }
-  if (settings.leaseMs < 100) {
-    throw new InvalidArgumentError(`worker lease: ${settings.leaseMs} ms is too short; use 100 ms or more`);
-  }
-  return settings;
 }
 
 function checkWholeNumber(field: string, value: number, min: number, max: number): void {
@@ -91,7 +220,42 @@ function checkWholeNumber(field: string, value: number, min: number, max: number
   }
 }
 
-/** The worker types a worker of each type claims tasks for. */
-export function claimedTypes(type: WorkerType): WorkerType[] {
-  return [type];
+/**
+ * Fields the worker part of the configuration may carry beyond
+ * `WorkerConfig`'s, read when present (see `workerSettingsFromConfig`).
+ */
+export interface WorkerConfigExtras {
+  abortGraceMs?: number | null;
+  memoryLimitMb?: number | null;
+  recycleAfterTasks?: number | null;
+  recycleAboveMb?: number | null;
+  syncInThreads?: boolean | null;
+  blockWarningMs?: number | null;
+}
+
+/** The settings a resolved configuration gives its workers. */
+export function workerSettingsFromConfig(
+  config: OmniQConfig,
+  worker: WorkerConfig & WorkerConfigExtras,
+  clock: Clock = systemClock,
+): WorkerSettings {
+  return {
+    queues: worker.queues,
+    concurrency: worker.concurrency,
+    tasks: worker.tasks,
+    leaseMs: config.leaseMs,
+    heartbeatMs: config.heartbeatMs,
+    pollIntervalMs: config.pollIntervalMs,
+    stopTimeoutMs: config.stopTimeoutMs,
+    maxLeaseLosses: config.maxLeaseLosses,
+    eventTtlMs: config.eventTtlMs,
+    logger: config.logger,
+    clock,
+    abortGraceMs: worker.abortGraceMs ?? undefined,
+    memoryLimitMb: worker.memoryLimitMb ?? undefined,
+    recycleAfterTasks: worker.recycleAfterTasks ?? undefined,
+    recycleAboveMb: worker.recycleAboveMb ?? undefined,
+    syncInThreads: worker.syncInThreads ?? undefined,
+    blockWarningMs: worker.blockWarningMs ?? undefined,
+  };
 }

@@ -53,7 +53,9 @@ export class Settler {
 
     try {
       const applied = await this.storage.settle(batch);
-      batch.forEach((settlement, i) => this.onWritten(settlement, applied[i] === true));
+      batch.forEach((settlement, i) => {
+        this.onWritten(settlement, applied[i] === true);
+      });
     } catch (error) {
       this.onError(error);
       this.pending = batch.concat(this.pending);

@@ -6,12 +6,28 @@ import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { type Attempt, armTimeout, completed, failed, raceSignal } from "./attempt.js";
-import type { WorkerSettings } from "./options.js";
+import {
+  type CompleteSettings,
+  completeSettings,
+  resolveWorkerSettings,
+  type WorkerOptions,
+  type WorkerSettings,
+} from "./options.js";
 import { Settler } from "./settler.js";
 import { Wakeup } from "./wakeup.js";
 
-/** At most this many tasks per claim, however high the concurrency. */
-const MAX_CLAIM_BATCH = 100;
+/**
+ * The storage and settings from a worker class's constructor arguments:
+ * options when it stands alone, or what `OmniQ` shares with it.
+ */
+export function fromArguments(
+  optionsOrStorage: WorkerOptions | Storage | string,
+  settings?: WorkerSettings,
+): { source: string | Storage; settings: WorkerSettings } {
+  if (settings) return { source: optionsOrStorage as string | Storage, settings };
+  const { storage, ...options } = optionsOrStorage as WorkerOptions;
+  return { source: storage, settings: resolveWorkerSettings(options) };
+}
 
 /** Pause after a failed claim before trying again, in ms. */
 const CLAIM_RETRY_MS = 500;
@@ -26,6 +42,8 @@ export abstract class Worker {
   readonly id: string;
 
   protected readonly log: OmniQLogger;
+  /** The settings with every default of this worker type filled in. */
+  protected readonly settings: CompleteSettings;
   private storage!: Storage;
   private settler!: Settler;
   private readonly held = new Map<string, Attempt>();
@@ -34,6 +52,11 @@ export abstract class Worker {
   private readonly timers: NodeJS.Timeout[] = [];
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private loopDone: Promise<void> = Promise.resolve();
+  private starting: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+  private drainDeadline = 0;
+  private hurried = false;
+  private ending = false;
   private unsubscribe: (() => void) | undefined;
 
   /**
@@ -42,14 +65,23 @@ export abstract class Worker {
   protected constructor(
     readonly type: WorkerType,
     private readonly source: string | Storage,
-    protected readonly settings: WorkerSettings,
+    settings: WorkerSettings,
   ) {
+    this.settings = completeSettings(type, settings);
     this.id = `${type}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.log = settings.logger.child({ worker: this.id });
   }
 
-  /** Runs one task's function and returns its encoded result. */
-  protected abstract execute(task: ClaimedTask, signal: AbortSignal): Promise<string>;
+  /**
+   * Runs one task's function and returns its encoded result. Calls `started`
+   * when the function begins: the task's timeout counts from there, so a
+   * task waiting for a free thread is not timed out for the wait.
+   */
+  protected abstract execute(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    started: () => void,
+  ): Promise<string>;
 
   /** Prepares what `execute` needs (pools, task modules). */
   protected async prepare(): Promise<void> {}
@@ -57,13 +89,54 @@ export abstract class Worker {
   /** Releases what `prepare` made. */
   protected async dispose(): Promise<void> {}
 
+  /**
+   * Called when the tasks still held at the stop deadline have had their
+   * signals fired, before they are handed back: a worker type that can end
+   * what runs them (a thread, a child) does so here, so that no task runs in
+   * two places at once.
+   */
+  protected async endInterrupted(): Promise<void> {}
+
+  /** `stop({ timeoutMs: 0 })` came while `endInterrupted` waits: end what runs now. */
+  protected hurryEnding(): void {}
+
   /** Tasks this worker holds right now. */
   get activeCount(): number {
     return this.held.size;
   }
 
-  /** Starts claiming and running tasks. */
-  async start(): Promise<void> {
+  /** Tasks this worker runs at once: for thread and process workers, its threads or children. */
+  get concurrency(): number {
+    return this.settings.concurrency;
+  }
+
+  /** Names of the task definitions loaded so far where this worker runs them. */
+  taskNames(): string[] {
+    return [];
+  }
+
+  /** Tasks held at most: the concurrency, plus tasks waiting for a free thread or child. */
+  protected get capacity(): number {
+    return this.settings.concurrency;
+  }
+
+  /** The loop claims only when it holds this many tasks or fewer. @default capacity - 1: whenever a slot is free */
+  protected get refillAt(): number {
+    return this.capacity - 1;
+  }
+
+  /** True once `stop` was asked to end at once: what is still running is not waited for. */
+  protected get hurry(): boolean {
+    return this.hurried;
+  }
+
+  /** Starts claiming and running tasks. Resolves once the worker runs; calling it again waits for the same start. */
+  start(): Promise<void> {
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     if (this.state !== "new") return;
     this.storage = typeof this.source === "string" ? await openStorage(this.source) : this.source;
     this.settler = new Settler(
@@ -71,7 +144,14 @@ export abstract class Worker {
       (settlement, applied) => this.settled(settlement, applied),
       (error) => this.log.warn({ err: toErrorInfo(error) }, "settling failed; will retry"),
     );
-    await this.prepare();
+    try {
+      await this.prepare();
+    } catch (error) {
+      await this.dispose().catch(() => {});
+      if (typeof this.source === "string") await this.storage.close();
+      this.state = "stopped";
+      throw error;
+    }
     this.state = "running";
 
     this.unsubscribe = this.storage.subscribe?.((signal) => this.onSignal(signal));
@@ -89,18 +169,41 @@ export abstract class Worker {
   /**
    * Stops claiming, lets running tasks finish within the stop timeout, then
    * hands back what is still running so that another worker runs it.
+   * Called again while stopping, it shortens the wait: `{ timeoutMs: 0 }`
+   * hands everything back at once.
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? this.settings.stopTimeoutMs;
+    if (this.stopped) {
+      this.shortenDrain(timeoutMs);
+      return this.stopped;
+    }
     if (this.state !== "running") {
       this.state = "stopped";
       return;
     }
+    this.stopped = this.shutDown(timeoutMs);
+    return this.stopped;
+  }
+
+  private shortenDrain(timeoutMs: number): void {
+    if (timeoutMs === 0 && !this.hurried) {
+      this.hurried = true;
+      if (this.ending) this.hurryEnding();
+    }
+    this.drainDeadline = Math.min(this.drainDeadline, Date.now() + timeoutMs);
+    this.slotFreed.wake();
+  }
+
+  private async shutDown(timeoutMs: number): Promise<void> {
     this.state = "stopping";
+    this.hurried = timeoutMs === 0;
+    this.drainDeadline = Date.now() + timeoutMs;
     this.wakeup.wake();
     this.slotFreed.wake();
     await this.loopDone;
 
-    await this.drain(options.timeoutMs ?? this.settings.stopTimeoutMs);
+    await this.drain();
     await this.settler.flushed();
     await this.handBack();
 
@@ -115,14 +218,14 @@ export abstract class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
-      const free = this.settings.concurrency - this.held.size;
-      if (free <= 0) {
+      const free = this.capacity - this.held.size;
+      if (free <= 0 || this.held.size > this.refillAt) {
         await this.slotFreed.next();
         continue;
       }
 
       this.wakeup.reset();
-      const tasks = await this.claim(Math.min(free, MAX_CLAIM_BATCH));
+      const tasks = await this.claim(Math.min(free, this.settings.claimBatch));
       if (tasks === null) {
         await this.wakeup.next(CLAIM_RETRY_MS);
       } else if (tasks.length === 0) {
@@ -155,16 +258,19 @@ export abstract class Worker {
   }
 
   private async run(attempt: Attempt): Promise<void> {
-    const stopTimeout = armTimeout(attempt);
+    let stopTimeout: (() => void) | undefined;
+    const started = () => {
+      stopTimeout ??= armTimeout(attempt);
+    };
     let settlement: Settlement;
     try {
-      const work = this.execute(attempt.task, attempt.controller.signal);
+      const work = this.execute(attempt.task, attempt.controller.signal, started);
       const result = await raceSignal(work, attempt.controller.signal);
       settlement = completed(attempt, result);
     } catch (error) {
       settlement = failed(attempt, error, this.settings.clock.now());
     } finally {
-      stopTimeout();
+      stopTimeout?.();
     }
 
     // A lost lease belongs to someone else now; a handed-back task is already waiting again.
@@ -233,11 +339,10 @@ export abstract class Worker {
     }
   }
 
-  /** Waits until nothing is held or the deadline passes. */
-  private async drain(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.held.size > 0 && Date.now() < deadline) {
-      await this.slotFreed.next(deadline - Date.now());
+  /** Waits until nothing is held or the deadline (which a second `stop` may bring nearer) passes. */
+  private async drain(): Promise<void> {
+    while (this.held.size > 0 && Date.now() < this.drainDeadline) {
+      await this.slotFreed.next(this.drainDeadline - Date.now());
       await this.settler.flushed();
     }
   }
@@ -248,6 +353,9 @@ export abstract class Worker {
     if (attempts.length === 0) return;
 
     for (const attempt of attempts) this.interrupt(attempt, "stopping", "the worker is stopping");
+    // Released tasks may start elsewhere at once: what still runs them here must end first.
+    this.ending = true;
+    await this.endInterrupted();
     try {
       await this.storage.release(attempts.map(({ task }) => ({ id: task.id, token: task.token })));
     } catch (error) {

@@ -1,0 +1,3 @@
+import { poolSuite } from "./pool-suite.js";
+
+poolSuite("thread");
