@@ -58,7 +58,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     field: "worker.concurrency",
     kind: "integer",
     description:
-      "Tasks each worker type runs at once (default 10); does not turn `worker: false` into a worker",
+      "Tasks each worker type runs at once (default: async 10, gevent 1000, thread and process the CPU cores); does not turn `worker: false` into a worker",
   },
   {
     name: "OMNIQ_QUEUES",

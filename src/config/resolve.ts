@@ -36,7 +36,6 @@ const DEFAULTS = {
   pollInterval: "200ms",
   eventTtl: "7d",
   maxLeaseLosses: 3,
-  concurrency: 10,
   queue: "default",
   backoffBase: "1s",
   backoffMax: "1h",
@@ -123,11 +122,19 @@ function completeWorker(
   worker: Exclude<OmniQConfigInput["worker"], false | undefined>,
   defaultWorker: WorkerConfig["types"][number],
 ): WorkerConfig {
+  const optionalMs = (value: Duration | undefined, field: string) =>
+    value === undefined ? undefined : toMs(value, field);
   return {
-    concurrency: worker.concurrency ?? DEFAULTS.concurrency,
+    concurrency: worker.concurrency,
     queues: worker.queues ?? [DEFAULTS.queue],
     tasks: worker.tasks ?? [],
     types: worker.types ?? [defaultWorker],
+    syncInThreads: worker.syncInThreads ?? false,
+    abortGraceMs: optionalMs(worker.abortGrace, "worker.abortGrace"),
+    blockWarningMs: optionalMs(worker.blockWarning, "worker.blockWarning"),
+    memoryLimitMb: worker.memoryLimitMb,
+    recycleAfterTasks: worker.recycleAfterTasks,
+    recycleAboveMb: worker.recycleAboveMb,
   };
 }
 

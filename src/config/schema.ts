@@ -68,6 +68,12 @@ const workerOptions = z.strictObject({
     .refine((types) => new Set(types).size === types.length)
     .describe(`a non-empty list without repeats of ${workerType.description}`)
     .optional(),
+  syncInThreads: z.boolean().describe("true or false").optional(),
+  abortGrace: duration(0).optional(),
+  blockWarning: duration(1).optional(),
+  memoryLimitMb: wholeNumber(16, 1_000_000).optional(),
+  recycleAfterTasks: wholeNumber(1).optional(),
+  recycleAboveMb: wholeNumber(1, 1_000_000).optional(),
 });
 
 const backoff = z.discriminatedUnion("type", [

@@ -40,7 +40,10 @@ export interface TaskDefaultsInput {
 
 /** The in-process worker's settings. */
 export interface WorkerOptionsInput {
-  /** Tasks run at once by each worker type. Env `OMNIQ_CONCURRENCY`. @default 10 */
+  /**
+   * Tasks run at once by each worker type. Env `OMNIQ_CONCURRENCY`.
+   * @default async 10, gevent 1,000, thread and process: the number of CPU cores
+   */
   concurrency?: number;
   /** Queues to take tasks from. Env `OMNIQ_QUEUES` (comma list). @default ["default"] */
   queues?: string[];
@@ -48,6 +51,18 @@ export interface WorkerOptionsInput {
   tasks?: string[];
   /** Worker types to run. @default [defaultWorker] */
   types?: WorkerType[];
+  /** Async and gevent workers: run functions not declared `async` in a thread pool. @default false */
+  syncInThreads?: boolean;
+  /** Threads and processes: how long a task has to stop after its signal fires before it is killed. @default "1s" */
+  abortGrace?: Duration;
+  /** Gevent: report a task that blocks the event loop longer than this. @default "100ms" */
+  blockWarning?: Duration;
+  /** Threads and processes: heap limit of each, in MB. @default Node's own */
+  memoryLimitMb?: number;
+  /** Threads and processes: replace each after this many tasks. @default never */
+  recycleAfterTasks?: number;
+  /** Threads and processes: replace one that is above this size after a task, in MB. @default never */
+  recycleAboveMb?: number;
 }
 
 /**
@@ -105,10 +120,17 @@ export interface TaskDefaults {
 
 /** The in-process worker's settings, complete. */
 export interface WorkerConfig {
-  concurrency: number;
+  /** Undefined: each worker type takes its own default. */
+  concurrency: number | undefined;
   queues: string[];
   tasks: string[];
   types: WorkerType[];
+  syncInThreads: boolean;
+  abortGraceMs: number | undefined;
+  blockWarningMs: number | undefined;
+  memoryLimitMb: number | undefined;
+  recycleAfterTasks: number | undefined;
+  recycleAboveMb: number | undefined;
 }
 
 /** The configuration after merging every source: complete, validated, durations in ms. */

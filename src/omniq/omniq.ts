@@ -28,6 +28,7 @@ import type { TaskCall, TaskDefinition } from "../task/define.js";
 import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
 import { createWorker } from "../workers/factory.js";
+import { workerSettingsFromConfig } from "../workers/options.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
 import { ResultWaiter } from "./result-waiter.js";
@@ -274,21 +275,8 @@ function refuseUnavailable(config: OmniQConfig): void {
 
 function makeWorkers(config: OmniQConfig, storage: Storage, clock: Clock): Worker[] {
   if (config.worker === false) return [];
-  const { worker } = config;
-  const settings = {
-    queues: worker.queues,
-    concurrency: worker.concurrency,
-    tasks: worker.tasks,
-    leaseMs: config.leaseMs,
-    heartbeatMs: config.heartbeatMs,
-    pollIntervalMs: config.pollIntervalMs,
-    stopTimeoutMs: config.stopTimeoutMs,
-    maxLeaseLosses: config.maxLeaseLosses,
-    eventTtlMs: config.eventTtlMs,
-    logger: config.logger,
-    clock,
-  };
-  return worker.types.map((type) => createWorker(type, storage, settings));
+  const settings = workerSettingsFromConfig(config, config.worker, clock);
+  return config.worker.types.map((type) => createWorker(type, storage, settings));
 }
 
 function unpack(id: string, outcome: TaskOutcome | null): unknown {

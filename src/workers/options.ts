@@ -220,23 +220,10 @@ function checkWholeNumber(field: string, value: number, min: number, max: number
   }
 }
 
-/**
- * Fields the worker part of the configuration may carry beyond
- * `WorkerConfig`'s, read when present (see `workerSettingsFromConfig`).
- */
-export interface WorkerConfigExtras {
-  abortGraceMs?: number | null;
-  memoryLimitMb?: number | null;
-  recycleAfterTasks?: number | null;
-  recycleAboveMb?: number | null;
-  syncInThreads?: boolean | null;
-  blockWarningMs?: number | null;
-}
-
 /** The settings a resolved configuration gives its workers. */
 export function workerSettingsFromConfig(
   config: OmniQConfig,
-  worker: WorkerConfig & WorkerConfigExtras,
+  worker: WorkerConfig,
   clock: Clock = systemClock,
 ): WorkerSettings {
   return {
@@ -251,11 +238,11 @@ export function workerSettingsFromConfig(
     eventTtlMs: config.eventTtlMs,
     logger: config.logger,
     clock,
-    abortGraceMs: worker.abortGraceMs ?? undefined,
-    memoryLimitMb: worker.memoryLimitMb ?? undefined,
-    recycleAfterTasks: worker.recycleAfterTasks ?? undefined,
-    recycleAboveMb: worker.recycleAboveMb ?? undefined,
-    syncInThreads: worker.syncInThreads ?? undefined,
-    blockWarningMs: worker.blockWarningMs ?? undefined,
+    abortGraceMs: worker.abortGraceMs,
+    memoryLimitMb: worker.memoryLimitMb,
+    recycleAfterTasks: worker.recycleAfterTasks,
+    recycleAboveMb: worker.recycleAboveMb,
+    syncInThreads: worker.syncInThreads,
+    blockWarningMs: worker.blockWarningMs,
   };
 }

@@ -31,7 +31,18 @@ describe("resolveConfig defaults", () => {
       results: DEFAULT_STORAGE,
       events: DEFAULT_STORAGE,
       defaultWorker: "async",
-      worker: { concurrency: 10, queues: ["default"], tasks: [], types: ["async"] },
+      worker: {
+        concurrency: undefined,
+        queues: ["default"],
+        tasks: [],
+        types: ["async"],
+        syncInThreads: false,
+        abortGraceMs: undefined,
+        blockWarningMs: undefined,
+        memoryLimitMb: undefined,
+        recycleAfterTasks: undefined,
+        recycleAboveMb: undefined,
+      },
       leaseMs: 30_000,
       heartbeatMs: 10_000,
       stopTimeoutMs: 10_000,
@@ -232,6 +243,12 @@ describe("resolveConfig reads environment variables", () => {
       queues: ["high", "default", "low"],
       tasks: [],
       types: ["process"],
+      syncInThreads: false,
+      abortGraceMs: undefined,
+      blockWarningMs: undefined,
+      memoryLimitMb: undefined,
+      recycleAfterTasks: undefined,
+      recycleAboveMb: undefined,
     });
     assert.equal(config.recordEvents, false);
     assert.equal(config.leaseMs, 90_000);
@@ -258,5 +275,35 @@ describe("resolveConfig reads environment variables", () => {
   test("variables without the OMNIQ_ prefix are ignored", async () => {
     const config = await resolveConfig({}, { LEASE: "1s", omniq_lease: "1s" });
     assert.equal(config.leaseMs, 30_000);
+  });
+});
+
+describe("resolveConfig worker options for threads, processes and gevent", () => {
+  test("durations become ms and limits are checked", async () => {
+    const config = await resolveConfig(
+      {
+        worker: {
+          syncInThreads: true,
+          abortGrace: "2s",
+          blockWarning: 50,
+          memoryLimitMb: 256,
+          recycleAfterTasks: 100,
+          recycleAboveMb: 512,
+        },
+      },
+      {},
+    );
+    assert.ok(config.worker);
+    assert.equal(config.worker.syncInThreads, true);
+    assert.equal(config.worker.abortGraceMs, 2_000);
+    assert.equal(config.worker.blockWarningMs, 50);
+    assert.equal(config.worker.memoryLimitMb, 256);
+    assert.equal(config.worker.recycleAfterTasks, 100);
+    assert.equal(config.worker.recycleAboveMb, 512);
+
+    await assert.rejects(
+      resolveConfig({ worker: { memoryLimitMb: 4 } }, {}),
+      /worker\.memoryLimitMb: 4 \(from the options object\) is not allowed; use a whole number from 16/,
+    );
   });
 });
