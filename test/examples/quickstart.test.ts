@@ -5,10 +5,10 @@ import { test } from "node:test";
 import { runExample } from "../helpers/examples.js";
 import { tempDir } from "../helpers/temp.js";
 
-test("the quick start runs on the embedded default and prints its results", () => {
+test("the quick start runs on the embedded default and prints its results", async () => {
   const dir = tempDir();
   try {
-    const { status, stdout, stderr } = runExample("quickstart", dir.path);
+    const { status, stdout, stderr } = await runExample("quickstart", dir.path);
     assert.equal(status, 0, stderr);
     assert.match(stdout, /multiply\(5, 6\) = 30/);
     assert.match(stdout, /hello, omniq/);

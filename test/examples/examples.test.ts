@@ -1,0 +1,88 @@
+// Every example runs as a user would run it, in a temp dir, and prints what it promises.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { runExample } from "../helpers/examples.js";
+import {
+  NATS,
+  NATS_URL,
+  POSTGRES,
+  POSTGRES_URL,
+  REDIS,
+  REDIS_URL,
+  type Service,
+  skipUnless,
+} from "../helpers/services.js";
+import { tempDir } from "../helpers/temp.js";
+
+async function run(name: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const dir = tempDir();
+  try {
+    const { status, stdout, stderr } = await runExample(name, dir.path, env);
+    assert.equal(status, 0, stderr);
+    return stdout;
+  } finally {
+    dir.remove();
+  }
+}
+
+describe("examples", async () => {
+  test("retries: backoff until success, and NonRetryableError stops at once", async () => {
+    const out = await run("retries");
+    assert.match(out, /succeeded on attempt 3/);
+    assert.match(
+      out,
+      /enqueued → executing → error → retry → executing → error → retry → executing → completed/,
+    );
+    assert.match(out, /failed for good after 1 attempt: "forty" is not a whole number/);
+  });
+
+  test("scheduling: queues in priority order, priorities within, delays last", async () => {
+    assert.match(await run("scheduling"), /ran in this order: urgent, high, low, later/);
+  });
+
+  test("cancel: a running task is cancelled through its signal", async () => {
+    const out = await run("cancel");
+    assert.match(out, /cancel: requested/);
+    assert.match(out, /state: cancelled/);
+  });
+
+  test("events: a subscriber sees the lifecycle", async () => {
+    assert.match(
+      await run("events"),
+      /enqueued\(attempt 0\), executing\(attempt 1\), completed\(attempt 1\)/,
+    );
+  });
+
+  test("threads: CPU tasks in threads beside async tasks", async () => {
+    assert.match(await run("threads"), /primes below 100k and 200k: 9592, 17984; 6 × 7 = 42/);
+  });
+});
+
+describe("the same example on every backend, by URL", async () => {
+  const servers: Array<[string, string, Service]> = [
+    ["redis", `${REDIS_URL}?prefix=omniq-example`, REDIS],
+    ["postgres", `${POSTGRES_URL}?schema=omniq_example`, POSTGRES],
+    ["nats", `${NATS_URL}?prefix=omniqexample`, NATS],
+  ];
+
+  test("sqlite (the default)", async () => {
+    assert.match(await run("backends"), /^sqlite: 1, 4, 9$/m);
+  });
+
+  test("files", async () => {
+    assert.match(
+      await run("backends", { OMNIQ_STORAGE: "file://./.omniq/files" }),
+      /^file: 1, 4, 9$/m,
+    );
+  });
+
+  for (const [name, url, service] of servers) {
+    const skip = await skipUnless(service);
+    test(name, { skip }, async () => {
+      assert.match(
+        await run("backends", { OMNIQ_STORAGE: url }),
+        new RegExp(`^${name}: 1, 4, 9$`, "m"),
+      );
+    });
+  }
+});
