@@ -13,8 +13,10 @@ type Opener = (url: string, options: OpenStorageOptions) => Promise<Storage>;
 // Each backend is imported only when its scheme is used, so an application on
 // SQLite never loads the Redis, PostgreSQL or NATS clients.
 const OPENERS: Record<string, Opener> = {
-  memory: async (url, options) => (await import("./memory/index.js")).openMemoryStorage(url, options),
-  sqlite: async (url, options) => (await import("./sqlite/index.js")).openSqliteStorage(url, options),
+  memory: async (url, options) =>
+    (await import("./memory/index.js")).openMemoryStorage(url, options),
+  sqlite: async (url, options) =>
+    (await import("./sqlite/index.js")).openSqliteStorage(url, options),
   file: async (url, options) => (await import("./file/index.js")).openFileStorage(url, options),
   postgres: openPostgres,
   postgresql: openPostgres,
@@ -46,7 +48,9 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
   if (!opener) {
     throw new InvalidArgumentError(
       `storage URL "${redactUrl(url)}" has no known scheme; use one of ` +
-        `${storageSchemes().map((s) => `${s}://`).join(", ")}`,
+        `${storageSchemes()
+          .map((s) => `${s}://`)
+          .join(", ")}`,
     );
   }
   return opener(url, options);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
-import type { EnqueueOptions, TaskOptions } from "./options.js";
 import { callerModule } from "./caller.js";
+import type { EnqueueOptions, TaskOptions } from "./options.js";
 
 /** Options of `defineTask`: a name plus the task's default options. */
 export interface TaskDefinitionOptions extends TaskOptions {
@@ -92,7 +92,10 @@ function makeDefinition<A extends unknown[], R>(
         readonly enqueueOptions: EnqueueOptions;
       };
     },
-    call: (...args: A) => ({ task: makeDefinition(name, fn, options, module, enqueueOptions), args }),
+    call: (...args: A) => ({
+      task: makeDefinition(name, fn, options, module, enqueueOptions),
+      args,
+    }),
   };
 }
 

@@ -5,7 +5,6 @@ import { describe, test } from "node:test";
 import { AsyncWorker, OmniQ, TaskFailedError } from "../../src/index.js";
 import { multiply, record, sleep } from "../fixtures/tasks.js";
 import { EMBEDDED, freshUrl, openTestOmniQ, waitForState } from "../helpers/omniq.js";
-import { killHard, startWorkerProcess } from "../helpers/processes.js";
 import { tempDir } from "../helpers/temp.js";
 
 for (const kind of EMBEDDED) {
