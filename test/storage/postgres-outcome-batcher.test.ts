@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { TaskOutcome } from "../../src/storage/contract.js";
-import { OutcomeBatcher } from "../../src/storage/postgres/outcome-batcher.js";
+import { OutcomeBatcher } from "../../src/storage/shared/outcome-batcher.js";
 
 function recordingLookup(known: Record<string, TaskOutcome>) {
   const calls: string[][] = [];

@@ -168,6 +168,16 @@ describe("sqlite claim index", () => {
     assert.doesNotMatch(detail, /TEMP B-TREE/);
   });
 
+  test("no statement binds a bare LIMIT, which SQLite prepares again at every call", () => {
+    const db = new Database(":memory:");
+    migrate(db);
+    const statements = Object.values(new Statements(db)) as { source: string }[];
+    db.close();
+
+    assert.ok(statements.length > 20);
+    for (const { source } of statements) assert.doesNotMatch(source, /LIMIT \?\s*($|\)|OFFSET)/);
+  });
+
   test("tasks scheduled for later stay out of the ready index until due", async () => {
     const clock = new ManualClock(START);
     const url = freshUrl();

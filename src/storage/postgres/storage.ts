@@ -18,11 +18,11 @@ import type {
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
+import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { type Db, type Statement, toStorageError } from "./db.js";
 import { type RunStatement, runEnqueue } from "./enqueue.js";
 import type { Listener } from "./listener.js";
 import type { SqlNames } from "./names.js";
-import { OutcomeBatcher } from "./outcome-batcher.js";
 import {
   type EventRow,
   errorText,

@@ -1,3 +1,4 @@
+import type { RunResult } from "better-sqlite3";
 import type { TaskEventType } from "../../events/types.js";
 import type { TaskOutcome } from "../contract.js";
 import type { EventSubject, Statements } from "./statements.js";
@@ -45,9 +46,16 @@ export class Changes {
       runAt,
     );
 
+    this.noteEvents(info);
+  }
+
+  /** Records the events one INSERT wrote (any number of them). */
+  noteEvents(info: RunResult): void {
+    if (info.changes === 0) return;
+
     // Seqs of one transaction are consecutive: it holds the write lock.
-    const seq = Number(info.lastInsertRowid);
-    if (this.firstSeq === 0) this.firstSeq = seq;
-    this.lastSeq = seq;
+    const last = Number(info.lastInsertRowid);
+    if (this.firstSeq === 0) this.firstSeq = last - info.changes + 1;
+    this.lastSeq = last;
   }
 }

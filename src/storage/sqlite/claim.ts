@@ -1,8 +1,8 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { WorkerType } from "../../task/state.js";
 import type { ClaimRequest } from "../contract.js";
+import { AT, type CandidateTuple, type LeaseGrant, toClaimedTask } from "./candidates.js";
 import type { Changes } from "./changes.js";
-import { AT, type TaskTuple, toTaskRecord } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /**
@@ -16,8 +16,9 @@ export function claimTasks(
   changes: Changes,
 ): ClaimedTask[] {
   const now = changes.now;
-  const leaseExpiresAt = now + request.leaseMs;
+  const lease: LeaseGrant = { owner: request.owner, expiresAt: now + request.leaseMs, now };
   const claimed: ClaimedTask[] = [];
+  const seqs: number[] = [];
 
   // Tasks scheduled for later sit outside the claim index until their time
   // comes; this moves the ones now due in, through an index on run_at.
@@ -29,22 +30,16 @@ export function claimTasks(
     if (room <= 0) break;
 
     for (const row of pickCandidates(statements, queue, request.workers, now, room)) {
-      statements.claimOne.run(request.owner, leaseExpiresAt, now, row[AT.seq]);
-
-      // The record as the UPDATE left it, built here instead of read back.
-      const task = toTaskRecord(row) as ClaimedTask;
-      task.state = "running";
-      task.attempts += 1;
-      task.token += 1;
-      task.leaseOwner = request.owner;
-      task.leaseExpiresAt = leaseExpiresAt;
-      task.startedAt = now;
-
-      const { id, name, attempts } = task;
-      changes.event({ seq: row[AT.seq], id, queue, name, attempts }, "executing");
-      claimed.push(task);
+      seqs.push(row[AT.seq]);
+      claimed.push(toClaimedTask(row, queue, lease));
     }
   }
+  if (seqs.length === 0) return claimed;
+
+  // One UPDATE and one INSERT of events for the whole batch, in claim order.
+  const list = JSON.stringify(seqs);
+  statements.claimMany.run(lease.owner, lease.expiresAt, now, list);
+  changes.noteEvents(statements.insertEvents.run("executing", now, list));
   return claimed;
 }
 
@@ -55,7 +50,7 @@ function pickCandidates(
   workers: readonly WorkerType[],
   now: number,
   limit: number,
-): TaskTuple[] {
+): CandidateTuple[] {
   // The ready index is ordered within one (queue, worker) pair, so one worker
   // type is a single index range that stops after `limit` rows.
   if (workers.length === 1) {
@@ -63,7 +58,7 @@ function pickCandidates(
   }
 
   // Several worker types: the best `limit` of each range, merged.
-  const rows: TaskTuple[] = [];
+  const rows: CandidateTuple[] = [];
   for (const worker of new Set(workers)) {
     rows.push(...statements.candidates.all(queue, worker, now, now, limit));
   }
@@ -72,6 +67,6 @@ function pickCandidates(
 }
 
 /** Priority descending, then run-at, then enqueue order. */
-function claimOrder(a: TaskTuple, b: TaskTuple): number {
+function claimOrder(a: CandidateTuple, b: CandidateTuple): number {
   return b[AT.priority] - a[AT.priority] || a[AT.runAt] - b[AT.runAt] || a[AT.seq] - b[AT.seq];
 }

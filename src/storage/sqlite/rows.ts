@@ -10,7 +10,7 @@ export const TASK_COLUMNS = `seq, id, name, queue, priority, payload, run_at, cr
 /**
  * A task row as `TASK_COLUMNS` selects it in raw mode. Arrays rather than
  * objects: better-sqlite3 builds an array of 25 values markedly faster than
- * an object of 25 properties, and claims read one per task.
+ * an object of 25 properties, and `listTasks` reads up to thousands.
  */
 export type TaskTuple = [
   seq: number,
@@ -39,17 +39,6 @@ export type TaskTuple = [
   cancelRequested: number,
   lastError: string | null,
 ];
-
-/** Positions in `TaskTuple` that claims read before building the record. */
-export const AT = {
-  seq: 0,
-  id: 1,
-  name: 2,
-  queue: 3,
-  priority: 4,
-  runAt: 6,
-  attempts: 16,
-} as const;
 
 /** A row of omniq_events. */
 export interface EventRow {

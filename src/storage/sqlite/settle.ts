@@ -8,18 +8,77 @@ import type { Statements } from "./statements.js";
 /*
  * The writes that a lease holder makes, and cancellation. Each function runs
  * inside the caller's BEGIN IMMEDIATE transaction. Each write of a lease
- * holder first finds the task by (id, token, state = 'running'), so a worker
- * whose lease was lost and taken by a newer claim changes nothing; the write
- * lock, held since BEGIN, keeps that answer true until the UPDATE.
+ * holder applies only where the task has (id, token, state = 'running'), so
+ * a worker whose lease was lost and taken by a newer claim changes nothing.
+ * Completions check that inside their one UPDATE; the other writes find the
+ * task first, and the write lock, held since BEGIN, keeps that answer true
+ * until their UPDATE.
  */
 
-/** Ends attempts; one boolean per settlement, true where it applied. */
+type Completion = Extract<Settlement, { outcome: "completed" }>;
+
+/**
+ * Ends attempts; one boolean per settlement, true where it applied.
+ * Completions, nearly all of any batch, go in one statement; failures and
+ * cancellations one by one.
+ */
 export function settleTasks(
   statements: Statements,
   settlements: readonly Settlement[],
   changes: Changes,
 ): boolean[] {
-  return settlements.map((settlement) => settleOne(statements, settlement, changes));
+  // The batch statement applies its rows in no set order, which matters only
+  // when one task is named twice: then each settlement goes on its own, in order.
+  if (namesATaskTwice(settlements)) {
+    return settlements.map((settlement) => settleOne(statements, settlement, changes));
+  }
+
+  const completions = settlements.filter(isCompletion);
+  const done = completions.length > 0 ? completeHeld(statements, completions, changes) : undefined;
+  return settlements.map((settlement) => {
+    if (settlement.outcome !== "completed") return settleOne(statements, settlement, changes);
+    return done === undefined || done.has(settlement.id);
+  });
+}
+
+function isCompletion(settlement: Settlement): settlement is Completion {
+  return settlement.outcome === "completed";
+}
+
+function namesATaskTwice(settlements: readonly Settlement[]): boolean {
+  if (settlements.length < 2) return false;
+  const ids = new Set<string>();
+  for (const { id } of settlements) ids.add(id);
+  return ids.size < settlements.length;
+}
+
+/**
+ * Completes the tasks of `completions` still held under their tokens, with
+ * their events. Returns the ids it completed, or undefined when it completed
+ * them all (the usual case, which then builds no set).
+ */
+function completeHeld(
+  statements: Statements,
+  completions: readonly Completion[],
+  changes: Changes,
+): Set<string> | undefined {
+  const now = changes.now;
+  const batch = JSON.stringify(completions.map(({ id, token, result }) => [id, token, result]));
+  const seqs = statements.completeMany.all({ now, batch });
+  if (seqs.length > 0) {
+    changes.noteEvents(statements.insertEvents.run("completed", now, JSON.stringify(seqs)));
+  }
+
+  const done =
+    seqs.length === completions.length
+      ? undefined
+      : new Set(statements.idsOf.all(JSON.stringify(seqs)));
+  for (const { id, result } of completions) {
+    if (done !== undefined && !done.has(id)) continue;
+    changes.finished.push(id);
+    changes.outcomes.set(id, { state: "completed", result });
+  }
+  return done;
 }
 
 function settleOne(statements: Statements, settlement: Settlement, changes: Changes): boolean {

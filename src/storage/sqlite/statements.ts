@@ -1,5 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
+import { CANDIDATE_COLUMNS, type CandidateTuple } from "./candidates.js";
+import type { OutcomeTuple } from "./outcomes.js";
 import { type EventRow, TASK_COLUMNS, type TaskInsertParams, type TaskTuple } from "./rows.js";
 
 /** The task an event is about: what an UPDATE that moves a task returns. */
@@ -38,6 +40,15 @@ export type EventInsertParams = [
 ];
 
 const SUBJECT = "seq, id, queue, name, attempts";
+
+/**
+ * A row limit bound as a parameter. Not a bare `LIMIT ?`: SQLite reads the
+ * value of a bare one while planning, and so prepares the statement again
+ * each time a value is bound, which better-sqlite3 does at every call
+ * (measured: the claim's SELECT cost 13 µs a call in parsing alone). An
+ * expression keeps the plan independent of the value.
+ */
+export const LIMIT_PARAM = "LIMIT ? + 0";
 const LEASE_CLEARED = "lease_owner = NULL, lease_expires_at = NULL";
 
 /**
@@ -52,9 +63,15 @@ export class Statements {
   readonly promoteDue: Statement<[now: number]>;
   readonly candidates: Statement<
     [queue: string, worker: string, now: number, now: number, limit: number],
-    TaskTuple
+    CandidateTuple
   >;
-  readonly claimOne: Statement<[owner: string, leaseExpiresAt: number, now: number, seq: number]>;
+  /** Leases the tasks whose seqs a JSON array lists. */
+  readonly claimMany: Statement<[owner: string, leaseExpiresAt: number, now: number, seqs: string]>;
+  /**
+   * One event of `type` for each task whose seq a JSON array lists, in the
+   * array's order, at the task's current attempt.
+   */
+  readonly insertEvents: Statement<[type: string, at: number, seqs: string]>;
 
   /** The task `id` if it runs under `token`: the check before any write of a lease holder. */
   readonly held: Statement<[id: string, token: number], HeldTuple>;
@@ -69,6 +86,13 @@ export class Statements {
       seq: number,
     ]
   >;
+  /**
+   * Completes each held task of a JSON array of `[id, token, result]`, the
+   * fencing check inside the statement; returns the seqs of those it did.
+   */
+  readonly completeMany: Statement<{ now: number; batch: string }, number>;
+  /** The ids of the tasks whose seqs a JSON array lists. */
+  readonly idsOf: Statement<[seqs: string], string>;
   readonly retry: Statement<[runAt: number, lane: number, error: string, seq: number]>;
   readonly release: Statement<[seq: number]>;
 
@@ -77,10 +101,8 @@ export class Statements {
   readonly requestCancel: Statement<[seq: number]>;
 
   readonly getTask: Statement<[id: string], TaskTuple>;
-  readonly getOutcome: Statement<
-    [id: string],
-    { state: string; result: string | null; last_error: string | null }
-  >;
+  /** The outcomes of the tasks a JSON array of ids lists; unknown ids give no row. */
+  readonly outcomes: Statement<[ids: string], OutcomeTuple>;
   readonly countTasks: Statement<[], { queue: string; state: string; n: number }>;
   readonly taskSeq: Statement<[id: string], { seq: number }>;
   readonly taskEvents: Statement<[taskSeq: number, taskId: string], EventRow>;
@@ -112,21 +134,30 @@ export class Statements {
     this.promoteDue = db.prepare("UPDATE omniq_tasks SET lane = 1 WHERE lane = 0 AND run_at <= ?");
     // The order of the ready index, so the scan stops after `limit` rows.
     this.candidates = db
-      .prepare<[string, string, number, number, number], TaskTuple>(
-        `SELECT ${TASK_COLUMNS} FROM omniq_tasks
+      .prepare<[string, string, number, number, number], CandidateTuple>(
+        `SELECT ${CANDIDATE_COLUMNS} FROM omniq_tasks
          WHERE lane = 1 AND queue = ? AND worker = ? AND run_at <= ?
            AND (expires_at IS NULL OR expires_at > ?)
-         ORDER BY priority DESC, run_at, seq LIMIT ?`,
+         ORDER BY priority DESC, run_at, seq ${LIMIT_PARAM}`,
       )
       .raw();
-    this.claimOne = db.prepare(
+    // Batches pass their seqs as one JSON array: a statement per batch
+    // instead of one per task, which is most of the cost of a small write.
+    this.claimMany = db.prepare(
       `UPDATE omniq_tasks SET state = 'running', lane = NULL, attempts = attempts + 1,
          token = token + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
-       WHERE seq = ?`,
+       WHERE seq IN (SELECT value FROM json_each(?))`,
+    );
+    this.insertEvents = db.prepare(
+      `INSERT INTO omniq_events (task_seq, task_id, type, at, queue, name, attempt)
+       SELECT t.seq, t.id, ?, ?, t.queue, t.name, t.attempts
+       FROM json_each(?) AS j JOIN omniq_tasks AS t ON t.seq = j.value ORDER BY j.key`,
     );
 
-    // Writes of lease holders read first, then update by seq: cheaper than
-    // UPDATE .. RETURNING, which builds a result table for every row.
+    // A single lease holder's write reads first, then updates by seq: cheaper
+    // than UPDATE .. RETURNING, which builds a result table for every row.
+    // Completions come in batches, where one UPDATE for all beats two
+    // statements per task (see completeMany).
     this.held = db
       .prepare<[string, number], HeldTuple>(
         `SELECT seq, queue, name, attempts, cancel_requested FROM omniq_tasks
@@ -140,6 +171,20 @@ export class Statements {
          result = ?, last_error = COALESCE(?, last_error), ${LEASE_CLEARED}
        WHERE seq = ?`,
     );
+    this.completeMany = db
+      .prepare<{ now: number; batch: string }, number>(
+        `UPDATE omniq_tasks AS t SET state = 'completed', lane = NULL, finished_at = @now,
+           purge_at = @now + result_ttl_ms, result = j.value ->> 2, ${LEASE_CLEARED}
+         FROM json_each(@batch) AS j
+         WHERE t.id = j.value ->> 0 AND t.token = j.value ->> 1 AND t.state = 'running'
+         RETURNING seq`,
+      )
+      .pluck();
+    this.idsOf = db
+      .prepare<[string], string>(
+        "SELECT id FROM omniq_tasks WHERE seq IN (SELECT value FROM json_each(?))",
+      )
+      .pluck();
     this.retry = db.prepare(
       `UPDATE omniq_tasks SET state = 'retrying', run_at = ?, lane = ?, last_error = ?, ${LEASE_CLEARED}
        WHERE seq = ?`,
@@ -160,7 +205,12 @@ export class Statements {
     this.getTask = db
       .prepare<[string], TaskTuple>(`SELECT ${TASK_COLUMNS} FROM omniq_tasks WHERE id = ?`)
       .raw();
-    this.getOutcome = db.prepare("SELECT state, result, last_error FROM omniq_tasks WHERE id = ?");
+    this.outcomes = db
+      .prepare<[string], OutcomeTuple>(
+        `SELECT j.key, t.state, t.result, t.last_error
+         FROM json_each(?) AS j JOIN omniq_tasks AS t ON t.id = j.value`,
+      )
+      .raw();
     this.countTasks = db.prepare(
       "SELECT queue, state, COUNT(*) AS n FROM omniq_tasks GROUP BY queue, state",
     );
@@ -170,7 +220,9 @@ export class Statements {
       "SELECT * FROM omniq_events WHERE task_seq = ? AND task_id = ? ORDER BY seq",
     );
     this.purgedTaskEvents = db.prepare("SELECT * FROM omniq_events WHERE task_id = ? ORDER BY seq");
-    this.eventsSince = db.prepare("SELECT * FROM omniq_events WHERE seq > ? ORDER BY seq LIMIT ?");
+    this.eventsSince = db.prepare(
+      `SELECT * FROM omniq_events WHERE seq > ? ORDER BY seq ${LIMIT_PARAM}`,
+    );
     this.lastEventSeq = db.prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM omniq_events");
 
     this.expiredLeases = db.prepare(
@@ -193,7 +245,7 @@ export class Statements {
     );
     this.purgeTasks = db.prepare(
       `DELETE FROM omniq_tasks WHERE seq IN
-         (SELECT seq FROM omniq_tasks WHERE purge_at <= ? LIMIT ?)`,
+         (SELECT seq FROM omniq_tasks WHERE purge_at <= ? ${LIMIT_PARAM})`,
     );
     // Walks the log from its oldest event: only the expired head is read.
     this.firstLiveEvent = db.prepare(
@@ -201,7 +253,7 @@ export class Statements {
     );
     this.purgeEvents = db.prepare(
       `DELETE FROM omniq_events WHERE seq IN
-         (SELECT seq FROM omniq_events WHERE seq < ? ORDER BY seq LIMIT ?)`,
+         (SELECT seq FROM omniq_events WHERE seq < ? ORDER BY seq ${LIMIT_PARAM})`,
     );
   }
 }

@@ -19,20 +19,15 @@ import type {
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
+import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { type FileChannel, joinChannel, leaveChannel } from "./bus.js";
 import { Changes } from "./changes.js";
 import { claimTasks } from "./claim.js";
 import { deleteInChunks, expireLeases, expireWaiting, firstLiveEvent } from "./maintenance.js";
-import {
-  decodeError,
-  TASK_COLUMNS,
-  type TaskTuple,
-  toInsertParams,
-  toTaskEvent,
-  toTaskRecord,
-} from "./rows.js";
+import { readOutcomes } from "./outcomes.js";
+import { TASK_COLUMNS, type TaskTuple, toInsertParams, toTaskEvent, toTaskRecord } from "./rows.js";
 import { cancelTask, releaseTasks, renewLeases, settleTasks } from "./settle.js";
-import { Statements } from "./statements.js";
+import { LIMIT_PARAM, Statements } from "./statements.js";
 
 type Body = (changes: Changes) => unknown;
 
@@ -57,6 +52,10 @@ export class SqliteStorage implements Storage {
   private readonly writeTransaction: (body: Body) => [unknown, Changes];
   private readonly listStatements = new Map<string, Statement<unknown[], TaskTuple>>();
   private readonly unsubscribers = new Set<() => void>();
+  /** `getOutcome` calls of one turn share one statement (see OutcomeBatcher). */
+  private readonly outcomes = new OutcomeBatcher(async (ids) =>
+    this.read("getOutcome", () => readOutcomes(this.statements, ids)),
+  );
   private closed = false;
 
   constructor(
@@ -131,15 +130,9 @@ export class SqliteStorage implements Storage {
     return row === undefined ? null : toTaskRecord(row);
   }
 
-  async getOutcome(id: string): Promise<TaskOutcome | null> {
-    const row = this.read("getOutcome", () => this.statements.getOutcome.get(id));
-    if (row === undefined) return null;
-
-    const outcome: TaskOutcome = { state: row.state as TaskState };
-    if (row.state === "completed" && row.result !== null) outcome.result = row.result;
-    const error = decodeError(row.last_error);
-    if (error !== null) outcome.error = error;
-    return outcome;
+  getOutcome(id: string): Promise<TaskOutcome | null> {
+    if (this.closed) return Promise.reject(this.closedError("getOutcome"));
+    return this.outcomes.get(id);
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
@@ -231,6 +224,8 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Outcomes asked for before closing are read while the connection is open.
+    this.outcomes.flush();
     this.closed = true;
 
     for (const stop of this.unsubscribers) stop();
@@ -270,7 +265,7 @@ export class SqliteStorage implements Storage {
       const clause = where.length === 0 ? "" : `WHERE ${key}`;
       statement = this.db
         .prepare<unknown[], TaskTuple>(
-          `SELECT ${TASK_COLUMNS} FROM omniq_tasks ${clause} ORDER BY seq LIMIT ? OFFSET ?`,
+          `SELECT ${TASK_COLUMNS} FROM omniq_tasks ${clause} ORDER BY seq ${LIMIT_PARAM} OFFSET ?`,
         )
         .raw();
       this.listStatements.set(key, statement);
@@ -290,9 +285,11 @@ export class SqliteStorage implements Storage {
   }
 
   private assertOpen(operation: string): void {
-    if (this.closed) {
-      throw new StorageError(`${operation}: the SQLite storage at ${this.path} is closed`);
-    }
+    if (this.closed) throw this.closedError(operation);
+  }
+
+  private closedError(operation: string): StorageError {
+    return new StorageError(`${operation}: the SQLite storage at ${this.path} is closed`);
   }
 
   private failure(operation: string, cause: unknown): Error {

@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import Database, { type Statement } from "better-sqlite3";
 import type { StorageSignal } from "../contract.js";
+import { LIMIT_PARAM } from "./statements.js";
 
 /** How long to gather WAL writes before looking at them once, in ms. */
 const GATHER_MS = 2;
@@ -64,7 +65,7 @@ export class WalWatcher {
       this.maxSeq = this.db.prepare("SELECT MAX(seq) AS seq FROM omniq_events");
       this.readEvents = this.db.prepare(
         `SELECT seq, task_id, type, queue FROM omniq_events
-         WHERE seq > ? AND seq <= ? AND type != 'executing' ORDER BY seq LIMIT ?`,
+         WHERE seq > ? AND seq <= ? AND type != 'executing' ORDER BY seq ${LIMIT_PARAM}`,
       );
       this.seenSeq = this.maxSeq.get()?.seq ?? 0;
       this.watchFile();

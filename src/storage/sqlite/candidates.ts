@@ -1,0 +1,102 @@
+import type { BackoffSpec, ClaimedTask } from "../../task/record.js";
+import type { WorkerType } from "../../task/state.js";
+import { decodeError } from "./rows.js";
+
+/*
+ * What a claim reads of each task it takes. Only the columns the claim does
+ * not already know: the queue is the one asked for, and the state and lease
+ * columns are about to be overwritten. better-sqlite3 converts each column
+ * of each row on its own (a timestamp even allocates a number), so at 50
+ * rows a claim the columns left out are a measurable part of its cost.
+ */
+export const CANDIDATE_COLUMNS = `seq, id, name, priority, payload, run_at, created_at,
+  max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, attempts,
+  lease_losses, token, finished_at, cancel_requested, last_error`;
+
+/** A row as `CANDIDATE_COLUMNS` selects it in raw mode. */
+export type CandidateTuple = [
+  seq: number,
+  id: string,
+  name: string,
+  priority: number,
+  payload: string,
+  runAt: number,
+  createdAt: number,
+  maxAttempts: number,
+  timeoutMs: number | null,
+  expiresAt: number | null,
+  resultTtlMs: number,
+  backoff: string | null,
+  worker: string,
+  module: string | null,
+  attempts: number,
+  leaseLosses: number,
+  token: number,
+  finishedAt: number | null,
+  cancelRequested: number,
+  lastError: string | null,
+];
+
+/** Positions in `CandidateTuple` that order candidates. */
+export const AT = { seq: 0, priority: 3, runAt: 5 } as const;
+
+/** The lease a claim gives, as the claim's UPDATE writes it. */
+export interface LeaseGrant {
+  owner: string;
+  expiresAt: number;
+  now: number;
+}
+
+/**
+ * The record of a task as a claim leaves it, built from the row read before
+ * the claim's UPDATE rather than read back after it.
+ */
+export function toClaimedTask(row: CandidateTuple, queue: string, lease: LeaseGrant): ClaimedTask {
+  return {
+    id: row[1],
+    name: row[2],
+    queue,
+    priority: row[3],
+    payload: row[4],
+    runAt: row[5],
+    createdAt: row[6],
+    maxAttempts: row[7],
+    timeoutMs: row[8],
+    expiresAt: row[9],
+    resultTtlMs: row[10],
+    backoff: decodeBackoff(row[11]),
+    worker: row[12] as WorkerType,
+    module: row[13],
+    state: "running",
+    attempts: row[14] + 1,
+    leaseLosses: row[15],
+    token: row[16] + 1,
+    leaseOwner: lease.owner,
+    leaseExpiresAt: lease.expiresAt,
+    startedAt: lease.now,
+    finishedAt: row[17],
+    cancelRequested: row[18] !== 0,
+    lastError: decodeError(row[19]),
+  };
+}
+
+/** Distinct backoff texts remembered; past this the memory starts over. */
+const BACKOFF_MEMORY = 64;
+const parsedBackoffs = new Map<string, BackoffSpec>();
+
+/**
+ * Tasks of one definition share their backoff text, and a claim reads one
+ * per task: parsing each costs more than finding it among those seen. Each
+ * record gets its own copy (the spec is flat, so a shallow one).
+ */
+function decodeBackoff(text: string | null): BackoffSpec | null {
+  if (text === null) return null;
+
+  let spec = parsedBackoffs.get(text);
+  if (spec === undefined) {
+    if (parsedBackoffs.size >= BACKOFF_MEMORY) parsedBackoffs.clear();
+    spec = JSON.parse(text) as BackoffSpec;
+    parsedBackoffs.set(text, spec);
+  }
+  return { ...spec };
+}
