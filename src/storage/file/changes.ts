@@ -107,7 +107,7 @@ export class ChangeSet {
    * the log keeps each task's events in order.
    */
   commit(): void {
-    this.store.log.append(this.events);
+    if (this.store.recordEvents) this.store.log.append(this.events);
     this.placeAll();
     this.store.signals.emit(this.signals());
   }

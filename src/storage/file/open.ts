@@ -22,6 +22,8 @@ export interface FileStorageOptions {
    * @default true
    */
   watch?: boolean;
+  /** Store lifecycle events; `false` stores none. @default true */
+  recordEvents?: boolean;
 }
 
 const FORMAT = { format: "omniq-files", version: 1 };
@@ -47,6 +49,7 @@ export async function openFileStorage(
       realpathSync(root),
       options.clock ?? systemClock,
       options.watch ?? true,
+      options.recordEvents ?? true,
     );
     return new FileStorage(store);
   } catch (cause) {

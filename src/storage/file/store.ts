@@ -17,6 +17,8 @@ export class FileStore {
     root: string,
     readonly clock: Clock,
     watchOthers: boolean,
+    /** False for a handle opened with `recordEvents: false`: its changes write no events. */
+    readonly recordEvents = true,
   ) {
     this.layout = new Layout(root);
     this.records = new RecordFiles(this.layout);

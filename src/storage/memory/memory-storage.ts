@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StorageError } from "../../errors.js";
+import { StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
 import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
 import {
@@ -21,6 +21,7 @@ import { maintain } from "./maintain.js";
 import { dropNamedStore, namedStore } from "./registry.js";
 import { MemoryStore } from "./store.js";
 import * as transitions from "./transitions.js";
+import { memoryNameFromUrl } from "./url.js";
 
 /** Options of `MemoryStorage`. */
 export interface MemoryStorageOptions {
@@ -31,6 +32,8 @@ export interface MemoryStorageOptions {
    * process that gives it. Without a name the store is private to this handle.
    */
   name?: string;
+  /** Store lifecycle events; `false` stores none. @default true */
+  recordEvents?: boolean;
 }
 
 /**
@@ -158,6 +161,10 @@ export class MemoryStorage implements Storage {
 
   private open(): MemoryStore {
     if (this.closed) throw new StorageError("this memory storage handle is closed");
+    // Handles sharing a store may differ in this setting. Every operation
+    // runs to its end without awaiting once it has the store, so setting it
+    // here holds for exactly the operation that asked.
+    this.store.recordEvents = this.options.recordEvents ?? true;
     return this.store;
   }
 
@@ -179,15 +186,7 @@ export class MemoryStorage implements Storage {
  */
 export async function openMemoryStorage(
   url: string,
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; recordEvents?: boolean } = {},
 ): Promise<Storage> {
-  const prefix = "memory://";
-  if (!url.startsWith(prefix)) {
-    throw new InvalidArgumentError(
-      `${url} is not a memory storage URL; use "memory://" or "memory://NAME"`,
-    );
-  }
-
-  const name = decodeURIComponent(url.slice(prefix.length)).replace(/\/+$/, "");
-  return new MemoryStorage({ ...options, name: name === "" ? undefined : name });
+  return new MemoryStorage({ ...options, name: memoryNameFromUrl(url) });
 }

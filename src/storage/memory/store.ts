@@ -27,6 +27,8 @@ export class MemoryStore {
   readonly tasks = new Map<string, Slot>();
   readonly waiting = new WaitingIndex();
 
+  /** Whether `log` stores events, for the operation running now (see MemoryStorage.open). */
+  recordEvents = true;
   private events: TaskEvent[] = [];
   private eventsByTask = new Map<string, TaskEvent[]>();
   private nextSeq = 1;
@@ -54,6 +56,7 @@ export class MemoryStore {
 
   /** Appends the event of a transition `record` just made. */
   log(record: TaskRecord, type: TaskEventType, at: number, detail: EventDetail = {}): void {
+    if (!this.recordEvents) return;
     const event: TaskEvent = {
       seq: this.nextSeq++,
       taskId: record.id,

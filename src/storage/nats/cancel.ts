@@ -39,7 +39,7 @@ export async function cancel(ctx: NatsContext, id: string, reason: string): Prom
   const finished = [{ key, after: done.after }];
   await Promise.all([
     writeEntry(ctx, key, done.after),
-    appendEvents(ctx.js, ctx.names, done.change.events),
+    appendEvents(ctx, done.change.events),
     isFinal(done.after.stored.task.state) ? noteFinished(ctx, finished) : Promise.resolve(),
   ]);
   ctx.signals.send([finishedSignal(finished)]);

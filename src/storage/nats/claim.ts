@@ -75,8 +75,7 @@ export async function claim(ctx: NatsContext, request: ClaimRequest): Promise<Cl
     await Promise.all([
       ...taken.map(({ key, after }) => writeEntry(ctx, key, after)),
       appendEvents(
-        ctx.js,
-        ctx.names,
+        ctx,
         taken.flatMap(({ events }) => events),
       ),
     ]);

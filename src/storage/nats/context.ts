@@ -17,6 +17,8 @@ export interface NatsContext {
   names: StoreNames;
   clock: Clock;
   signals: SignalBus;
+  /** False for a store opened with `recordEvents: false`: it writes no events. */
+  recordEvents: boolean;
   /** This handle's claim index, started on first use. */
   index(): Promise<IndexTail>;
   /** Records of the tasks this handle holds, as last written: most changes need no read first. */

@@ -62,8 +62,7 @@ export async function enqueue(ctx: NatsContext, tasks: readonly NewTask[]): Prom
   // Events before the signal, so no claim elsewhere logs its start before the enqueue.
   try {
     await appendEvents(
-      ctx.js,
-      ctx.names,
+      ctx,
       staged.map(({ stored }) => eventOf(stored.task, "enqueued", now)),
     );
   } catch (error) {

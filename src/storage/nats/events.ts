@@ -5,6 +5,7 @@
 // have no holes between its first and its last: reading a range is one
 // direct get per sequence, all sent at once.
 import type { TaskEvent } from "../../events/types.js";
+import type { NatsContext } from "./context.js";
 import { type JetStream, readJson, type StoredMessage } from "./jetstream.js";
 import { eventSubject, type StoreNames, taskKey } from "./names.js";
 import type { EventDraft } from "./transitions.js";
@@ -24,12 +25,13 @@ async function streamState(js: JetStream, names: StoreNames): Promise<StreamStat
   return info.state;
 }
 
-/** Stores events in the order given. */
+/** Stores events in the order given; a store opened with `recordEvents: false` stores none. */
 export async function appendEvents(
-  js: JetStream,
-  names: StoreNames,
+  ctx: Pick<NatsContext, "js" | "names" | "recordEvents">,
   events: readonly EventDraft[],
 ): Promise<void> {
+  if (!ctx.recordEvents) return;
+  const { js, names } = ctx;
   // One connection keeps its messages in order, so sending them all at once keeps the log's order.
   await Promise.all(
     events.map((event) =>

@@ -64,6 +64,8 @@ export interface NatsStorageOptions {
   prefix?: string;
   /** How long one request to the server may take before the operation fails, in ms. @default 5000 */
   timeoutMs?: number;
+  /** Store lifecycle events; `false` stores none. @default true */
+  recordEvents?: boolean;
 }
 
 const DEFAULT_PREFIX = "omniq";
@@ -91,7 +93,12 @@ export async function openNatsStorage(
     nc,
     wire,
     new JetStream(wire),
-    { names, clock: options.clock ?? systemClock, signals: new SignalBus(nc, names.signalSubject) },
+    {
+      names,
+      clock: options.clock ?? systemClock,
+      signals: new SignalBus(nc, names.signalSubject),
+      recordEvents: options.recordEvents ?? true,
+    },
     timeoutMs,
   );
   watchConnection(nc, {

@@ -79,8 +79,7 @@ async function writeOutcomes(ctx: NatsContext, changed: readonly Changed[]): Pro
   await Promise.all([
     ...changed.map(({ key, after }) => writeEntry(ctx, key, after)),
     appendEvents(
-      ctx.js,
-      ctx.names,
+      ctx,
       changed.flatMap(({ events }) => events),
     ),
     finished.length > 0 ? noteFinished(ctx, finished) : Promise.resolve(),

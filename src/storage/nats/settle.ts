@@ -43,8 +43,7 @@ export async function settle(
   await Promise.all([
     ...done.map(({ key, after }) => writeEntry(ctx, key, after)),
     appendEvents(
-      ctx.js,
-      ctx.names,
+      ctx,
       done.flatMap(({ events }) => events),
     ),
     finished.length > 0 ? noteFinished(ctx, finished) : Promise.resolve(),

@@ -42,7 +42,7 @@ export class NatsStorage implements Storage {
     private readonly nc: NatsConnection,
     private readonly wire: Wire,
     js: JetStream,
-    base: Pick<NatsContext, "names" | "clock" | "signals">,
+    base: Pick<NatsContext, "names" | "clock" | "signals" | "recordEvents">,
     private readonly timeoutMs: number,
   ) {
     this.ctx = {

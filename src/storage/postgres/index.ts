@@ -28,6 +28,8 @@ export interface PostgresStorageOptions {
    * may turn it off to save the connection. @default true
    */
   listen?: boolean;
+  /** Store lifecycle events; `false` stores none (see `SqlNames.eventsMuted`). @default true */
+  recordEvents?: boolean;
 }
 
 const DEFAULT_POOL: PoolSettings = {
@@ -79,7 +81,9 @@ export async function openPostgresStorage(
     }
   }
 
-  const statements = new Statements(names);
+  // The migration above needs the real names; the statements may write through the muted view.
+  const muted = options.recordEvents === false;
+  const statements = new Statements(muted ? { ...names, events: names.eventsMuted } : names);
   const clock = options.clock ?? systemClock;
   return new PostgresStorage({ db, names, statements, clock, listener, subscribers });
 }

@@ -11,6 +11,16 @@ export interface SqlNames {
   /** Tasks in a final state, with their results. */
   finished: string;
   events: string;
+  /**
+   * A view over `events` that reads as empty and drops what is written to
+   * it: the statements of a store opened with `recordEvents: false` name it
+   * in place of `events` (see sql/migrations.ts).
+   */
+  eventsMuted: string;
+  /** Results of completed tasks, when a queue elsewhere keeps its results here. */
+  resultStore: string;
+  /** Copies of events, when a queue elsewhere keeps its events here. */
+  eventStore: string;
   migrations: string;
   /** The LISTEN/NOTIFY channel, as a quoted identifier for LISTEN. */
   channelIdent: string;
@@ -26,6 +36,9 @@ export function sqlNames(schema: string): SqlNames {
     tasks: `${s}.tasks`,
     finished: `${s}.finished`,
     events: `${s}.events`,
+    eventsMuted: `${s}.events_muted`,
+    resultStore: `${s}.result_store`,
+    eventStore: `${s}.event_store`,
     migrations: `${s}.migrations`,
     channelIdent: `"${channel}"`,
     channelLiteral: `'${channel}'`,

@@ -33,6 +33,8 @@ export interface RedisStorageOptions {
    * unhandled `error` event.
    */
   onConnectionError?: (error: StorageError) => void;
+  /** Store lifecycle events; `false` stores none (see scripts/prelude.ts). @default true */
+  recordEvents?: boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function openRedisStorage(
   };
   const commands = createClient(target, settings, "commands");
   const subscriber = createClient(target, settings, "signals");
-  const origin = randomUUID();
+  const origin = options.recordEvents === false ? `${randomUUID()}:noevents` : randomUUID();
   const hub = new SignalHub(origin);
 
   // Listening starts before open() returns, so no signal sent after it is missed.

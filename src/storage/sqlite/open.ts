@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { OmniQError, StorageError } from "../../errors.js";
 import { type Clock, type Storage, systemClock } from "../contract.js";
+import { muteEvents } from "./mute-events.js";
 import { configureConnection, migrate } from "./schema.js";
 import { SqliteStorage } from "./storage.js";
 import { sqlitePathFromUrl } from "./url.js";
@@ -24,6 +25,8 @@ export interface SqliteStorageOptions {
    * @default 5000
    */
   busyTimeoutMs?: number;
+  /** Store lifecycle events; `false` stores none (see mute-events.ts). @default true */
+  recordEvents?: boolean;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function openSqliteStorage(
   const db = openDatabase(path, options.busyTimeoutMs ?? 5_000);
 
   try {
+    if (options.recordEvents === false) muteEvents(db);
     // Handles reach one another through the real path, whatever the spelling.
     return new SqliteStorage(db, realpathSync(path), {
       clock: options.clock ?? systemClock,

@@ -118,4 +118,36 @@ export const MIGRATIONS: readonly ((n: SqlNames) => string)[] = [
   CREATE INDEX events_task ON ${n.events} (task_id, seq);
   CREATE INDEX events_at ON ${n.events} USING brin (at) WITH (autosummarize = on);
   `,
+  // Version 2: what a store serves besides its own queue. `events_muted`
+  // stands in for `events` in the statements of a store opened with
+  // `recordEvents: false`: an INSERT through it runs the trigger, which
+  // drops the row; reads and deletes through it (an automatically
+  // updatable view) see no rows. `result_store` and `event_store` hold the
+  // results and events of a queue kept on another backend.
+  (n) => `
+  CREATE VIEW ${n.eventsMuted} AS SELECT * FROM ${n.events} WHERE false;
+  CREATE FUNCTION ${n.schema}.drop_row() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RETURN NULL; END
+  $$;
+  CREATE TRIGGER drop_insert INSTEAD OF INSERT ON ${n.eventsMuted}
+    FOR EACH ROW EXECUTE FUNCTION ${n.schema}.drop_row();
+
+  CREATE TABLE ${n.resultStore} (
+    id         text    NOT NULL,
+    token      integer NOT NULL,
+    result     text    NOT NULL,
+    expires_at bigint  NOT NULL,
+    PRIMARY KEY (id, token)
+  );
+  CREATE INDEX result_store_expiry ON ${n.resultStore} (expires_at);
+
+  CREATE TABLE ${n.eventStore} (
+    seq     bigint PRIMARY KEY,
+    task_id text   NOT NULL,
+    at      bigint NOT NULL,
+    event   text   NOT NULL
+  );
+  CREATE INDEX event_store_task ON ${n.eventStore} (task_id, seq);
+  CREATE INDEX event_store_at ON ${n.eventStore} (at);
+  `,
 ];

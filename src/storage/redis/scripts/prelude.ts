@@ -6,7 +6,9 @@
  *
  * Every script takes the same first three arguments: ARGV[1] the key prefix,
  * ARGV[2] the id of the handle that runs it (so that handle can skip its own
- * signals when they come back over pub/sub), ARGV[3] the clock's "now" in ms.
+ * signals when they come back over pub/sub; it ends in ":noevents" for a
+ * handle opened with `recordEvents: false`, whose scripts store no events),
+ * ARGV[3] the clock's "now" in ms.
  * Time is never read from the server: tests move a manual clock.
  *
  * Keys, all under the prefix P:
@@ -159,7 +161,10 @@ local EVENTS_PER_MEMBER = 500
 local eventSeq = nil
 local events = {}
 
+local RECORD_EVENTS = string.sub(ORIGIN, -9) ~= ':noevents'
+
 local function addEvent(t, kind, attempt, extra)
+  if not RECORD_EVENTS then return end
   if not eventSeq then eventSeq = tonumber(redis.call('GET', EVENT_SEQ)) or 0 end
   eventSeq = eventSeq + 1
   local seq = num(eventSeq)
