@@ -24,9 +24,11 @@ import type {
 } from "../storage/contract.js";
 import { systemClock } from "../storage/contract.js";
 import { openStorage } from "../storage/open.js";
+import { splitStorage } from "../storage/split/open.js";
 import type { TaskCall, TaskDefinition } from "../task/define.js";
 import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
+import { redactUrl } from "../util/redact.js";
 import { createWorker } from "../workers/factory.js";
 import { workerSettingsFromConfig } from "../workers/options.js";
 import type { Worker } from "../workers/worker.js";
@@ -49,7 +51,11 @@ export interface TaskInfo extends Omit<TaskRecord, "payload"> {
 
 /** Options of `OmniQ.open` beyond the configuration itself. */
 export interface OpenOptions {
-  /** A storage already open, used instead of the `storage` URL; it is not closed by `close()`. */
+  /**
+   * A storage already open, used instead of the `storage` URL; it is not
+   * closed by `close()`. It records events or not as it was opened
+   * (`openStorage(url, { recordEvents })`); `results` and `events` still apply.
+   */
   storageInstance?: Storage;
   /** The time source; tests pass a manual clock. */
   clock?: Clock;
@@ -74,7 +80,7 @@ export class OmniQ implements AsyncDisposable {
   private constructor(
     /** The resolved configuration. */
     readonly config: OmniQConfig,
-    /** The queue's backend. */
+    /** The queue's backend, with results and events where the configuration puts them. */
     readonly storage: Storage,
     private readonly ownsStorage: boolean,
     private readonly clock: Clock,
@@ -99,12 +105,11 @@ export class OmniQ implements AsyncDisposable {
    */
   static async open(input: OmniQConfigInput = {}, options: OpenOptions = {}): Promise<OmniQ> {
     const config = await resolveConfig(input);
-    refuseUnavailable(config);
     const clock = options.clock ?? systemClock;
-    const storage = options.storageInstance ?? (await openStorage(config.storage, { clock }));
+    const { storage, owned } = await openStores(config, options, clock);
 
     const workers = makeWorkers(config, storage, clock);
-    const omniq = new OmniQ(config, storage, !options.storageInstance, clock, workers);
+    const omniq = new OmniQ(config, storage, owned, clock, workers);
     try {
       for (const worker of workers) await worker.start();
     } catch (error) {
@@ -254,22 +259,38 @@ export class OmniQ implements AsyncDisposable {
   }
 }
 
-/** Settings the configuration accepts but this version cannot honour yet: refused, not ignored. */
-function refuseUnavailable(config: OmniQConfig): void {
-  for (const field of ["results", "events"] as const) {
-    if (config[field] !== config.storage) {
-      throw new ConfigError(
-        field,
-        `${field}: a backend apart from storage is not available yet; leave ${field} unset ` +
-          "to keep it with the queue (see Known limits in the README)",
-      );
-    }
-  }
-  if (!config.recordEvents) {
+/**
+ * The storage omniq works on: the queue's backend, with results and events
+ * where the configuration puts them (see storage/split/). Closing it closes
+ * what it opened, never a `storageInstance` given by the application.
+ */
+async function openStores(config: OmniQConfig, options: OpenOptions, clock: Clock) {
+  if (!config.recordEvents && config.events !== config.storage) {
     throw new ConfigError(
-      "recordEvents",
-      "recordEvents: false is not available yet; every backend records events (see Known limits)",
+      "events",
+      `events: a backend for events is set (${redactUrl(config.events)}), but recordEvents is ` +
+        "false, so nothing would go there; unset one of the two",
     );
+  }
+
+  const given = options.storageInstance;
+  const queue =
+    given ?? (await openStorage(config.storage, { clock, recordEvents: config.recordEvents }));
+  const apart = (url: string) => (url === config.storage ? undefined : url);
+  try {
+    const storage = await splitStorage(queue, {
+      results: apart(config.results),
+      events: config.recordEvents ? apart(config.events) : undefined,
+      recordEvents: config.recordEvents,
+      clock,
+      ownsQueue: !given,
+      onError: (error) =>
+        config.logger.warn({ err: toErrorInfo(error) }, "copying events to the event store failed"),
+    });
+    return { storage, owned: !given || storage !== queue };
+  } catch (error) {
+    if (!given) await queue.close().catch(() => undefined);
+    throw error;
   }
 }
 
