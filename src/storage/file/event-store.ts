@@ -53,7 +53,7 @@ export class FileEventStore implements EventStore {
         }
         if (text.length === 0) return;
 
-        const fd = openSync(this.log, "a");
+        const fd = openSync(this.log, "a+");
         try {
           // A partial line left by a killed writer is ended, so the new lines stand alone.
           if (size > 0 && !this.endsWithNewline(fd, size)) text.unshift("\n");

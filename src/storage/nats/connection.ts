@@ -101,6 +101,9 @@ export async function dropStore(nc: NatsConnection, names: StoreNames): Promise<
     `KV_${names.indexBucket}`,
     names.eventsStream,
     names.expiryStream,
+    // The result and event stores kept under the same prefix (side-stream.ts).
+    `${names.prefix}-result-store`,
+    `${names.prefix}-event-store`,
   ];
   for (const stream of all) await jsm.streams.delete(stream).catch(() => false);
 }

@@ -1,0 +1,3 @@
+import { runStoreSuite } from "./suite.js";
+
+runStoreSuite("postgres");
