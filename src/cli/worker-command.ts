@@ -41,7 +41,7 @@ export async function runWorkerCommand(flags: WorkerFlags): Promise<number> {
   // Listening from the start: a signal during start-up stops the worker once it runs.
   const signals = new StopSignals();
   try {
-    const storage = await open(config.storage);
+    const storage = await open(config);
     const given = await concurrencyGiven(flags, config);
     const workers = await startWorkers(config, workerConfig, storage, given);
     process.stdout.write(`${startupLine(config, workerConfig, workers)}\n`);
@@ -109,9 +109,11 @@ async function concurrencyGiven(flags: WorkerFlags, config: OmniQConfig): Promis
   return typeof worker === "object" && worker !== null && "concurrency" in worker;
 }
 
-async function open(url: string): Promise<Storage> {
+/** The queue's backend, with results and events where the configuration puts them. */
+async function open(config: OmniQConfig): Promise<Storage> {
+  const { storage: url, results, events, recordEvents } = config;
   try {
-    return await openStorage(url);
+    return await openStorage(url, { results, events, recordEvents });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError(`could not open storage ${redactUrl(url)}: ${reason}`, EXIT.failure);
@@ -120,7 +122,8 @@ async function open(url: string): Promise<Storage> {
 
 /** The line printed once the workers run: what they serve, without credentials. */
 export function startupLine(
-  config: Pick<OmniQConfig, "storage">,
+  config: Pick<OmniQConfig, "storage"> &
+    Partial<Pick<OmniQConfig, "results" | "events" | "recordEvents">>,
   worker: Pick<WorkerConfig, "queues" | "types" | "tasks">,
   workers: ReadonlyArray<Pick<Worker, "type" | "concurrency" | "taskNames">>,
 ): string {
@@ -133,9 +136,23 @@ export function startupLine(
       ? "tasks: none given (each task's module is loaded when it first runs)"
       : `tasks: ${names.length} found${names.length ? ` (${names.join(", ")})` : ""}`;
   return (
-    `omniq worker: serving ${redactUrl(config.storage)}; queues ${worker.queues.join(",")}; ` +
+    `omniq worker: serving ${redactUrl(config.storage)}${whereElse(config)}; ` +
+    `queues ${worker.queues.join(",")}; ` +
     `type ${worker.types.join(",")}; concurrency ${concurrency.join(", ")}; ${tasks}`
   );
+}
+
+/** Where results and events go when not with the queue, as " (results on …, events on …)". */
+function whereElse(config: Parameters<typeof startupLine>[0]): string {
+  const apart: string[] = [];
+  if (config.results && config.results !== config.storage) {
+    apart.push(`results on ${redactUrl(config.results)}`);
+  }
+  if (config.recordEvents === false) apart.push("no events");
+  else if (config.events && config.events !== config.storage) {
+    apart.push(`events on ${redactUrl(config.events)}`);
+  }
+  return apart.length === 0 ? "" : ` (${apart.join(", ")})`;
 }
 
 /** SIGTERM and SIGINT, counted from when the command starts. */

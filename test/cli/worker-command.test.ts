@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startupLine } from "../../src/cli/worker-command.js";
 import { OmniQ } from "../../src/index.js";
+import { openResultStore } from "../../src/storage/open-stores.js";
 import { add, ignoreSignal, whereAmI } from "../fixtures/workers/tasks.js";
 import { tempDir, tempSqliteUrl } from "../helpers/temp.js";
 import { isAlive, lines, until } from "../workers/helpers.js";
@@ -273,6 +274,41 @@ describe("omniq worker refuses what it cannot run, with exit code 2", () => {
   }
 });
 
+describe("omniq worker with results and events apart", () => {
+  test("OMNIQ_RESULTS and OMNIQ_EVENTS put them on other backends", async () => {
+    const [queue, results, events] = [tempSqliteUrl(), tempSqliteUrl(), tempDir()];
+    const eventsUrl = `file://${join(events.path, "events")}`;
+    const config = { storage: queue.url, results: results.url, events: eventsUrl };
+    const producer = await OmniQ.open({ ...config, worker: false });
+    const run = cli(["worker", ...["--tasks", TASKS], ...["--storage", queue.url]], {
+      OMNIQ_RESULTS: results.url,
+      OMNIQ_EVENTS: eventsUrl,
+    });
+    try {
+      const line = await started(run);
+      assert.ok(line.includes(`(results on ${results.url}, events on ${eventsUrl});`), line);
+
+      const id = await producer.enqueue(add, 1, 2);
+      assert.equal(await producer.getResult(id, { timeout: "20s" }), 3);
+      const stored = await openResultStore(results.url);
+      try {
+        assert.notEqual(await stored.get(id, (await producer.getTask(id)).token), null);
+      } finally {
+        await stored.close();
+      }
+      assert.deepEqual(
+        (await producer.taskEvents(id)).map((e) => e.type),
+        ["enqueued", "executing", "completed"],
+      );
+    } finally {
+      run.child.kill("SIGKILL");
+      await run.exited;
+      await producer.close();
+      for (const place of [queue, results, events]) place.remove();
+    }
+  });
+});
+
 describe("the startup line", () => {
   test("never shows a password", () => {
     const line = startupLine(
@@ -284,6 +320,23 @@ describe("the startup line", () => {
       line,
       "omniq worker: serving redis://worker:***@queue.example:6379/0; queues default; type gevent; " +
         "concurrency 1000; tasks: 2 found (fetch, send)",
+    );
+  });
+
+  test("says where results and events go when not with the queue", () => {
+    const line = startupLine(
+      {
+        storage: "redis://q.example:6379",
+        results: "postgres://u:pw@db.example/omniq",
+        events: "redis://q.example:6379",
+        recordEvents: false,
+      },
+      { queues: ["default"], types: ["async"], tasks: [] },
+      [{ type: "async", concurrency: 10, taskNames: () => [] }],
+    );
+    assert.match(
+      line,
+      /^omniq worker: serving redis:\/\/q\.example:6379 \(results on postgres:\/\/u:\*\*\*@db\.example\/omniq, no events\); /,
     );
   });
 });
