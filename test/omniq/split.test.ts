@@ -3,7 +3,7 @@
 // read from where the data now lives.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, OmniQ, TaskFailedError, type TaskEvent } from "../../src/index.js";
+import { ConfigError, OmniQ, type TaskEvent, TaskFailedError } from "../../src/index.js";
 import { openStorage } from "../../src/storage/open.js";
 import { openResultStore } from "../../src/storage/open-stores.js";
 import { tokenOfMarker } from "../../src/storage/split/results.js";
@@ -176,6 +176,29 @@ for (const combination of COMBINATIONS) {
     );
   });
 }
+
+describe("a storage instance of the application's, with results apart", () => {
+  test("results go to their store, and close() leaves the instance open", async () => {
+    const [queue, results] = [freshPlace("memory", "given"), freshPlace("sqlite", "given")];
+    const given = await openStorage(queue.url);
+    const omniq = await OmniQ.open(
+      { results: results.url, pollInterval: 20 },
+      { storageInstance: given },
+    );
+    try {
+      const id = await omniq.enqueue(multiply, 4, 5);
+      assert.equal(await omniq.getResult(id, { timeout: "10s" }), 20);
+      assert.equal(tokenOfMarker((await given.getOutcome(id))?.result ?? ""), 1);
+      await omniq.close();
+      assert.equal((await given.getTask(id))?.state, "completed", "still open");
+    } finally {
+      await omniq.close();
+      await given.close();
+      await queue.cleanup();
+      await results.cleanup();
+    }
+  });
+});
 
 describe("recordEvents: false with results apart", async () => {
   const skip = await skipFor(["redis", "postgres"]);
