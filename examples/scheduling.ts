@@ -16,10 +16,12 @@ await using worker = await OmniQ.open({
   storage: "sqlite://./.omniq/scheduling.db",
   worker: { queues: ["high", "low", "default"], concurrency: 1 },
 });
+// Start times can share a millisecond; the log's sequence numbers cannot.
 const order: number[] = [];
 for (const id of [later, low, urgent, high]) {
   await worker.getResult(id, { timeout: "5s" });
-  order.push((await worker.getTask(id)).startedAt ?? 0);
+  const started = (await worker.taskEvents(id)).find((event) => event.type === "executing");
+  order.push(started?.seq ?? 0);
 }
 const names = ["later", "low", "urgent", "high"];
 const sorted = names.map((name, i) => ({ name, at: order[i] ?? 0 })).sort((a, b) => a.at - b.at);
