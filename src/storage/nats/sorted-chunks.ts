@@ -1,0 +1,86 @@
+/** Items per chunk at most; a fuller chunk is split in two. */
+const MAX_CHUNK = 1_024;
+
+/**
+ * A sorted list kept as a row of small sorted arrays. Adding or removing an
+ * item anywhere moves at most one chunk's items and the row of chunks, not
+ * the whole list: a plain array of a million entries copies all of them on
+ * every `shift` (V8 cannot trim the front of an array that large in place),
+ * which cost about a millisecond per claimed task at that depth.
+ *
+ * `compare` must order every two distinct items strictly (no ties), so that
+ * an item's place is also how it is found again.
+ */
+export class SortedChunks<T> {
+  private chunks: T[][] = [];
+  private count = 0;
+
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(item: T): void {
+    this.count += 1;
+    const last = this.chunks.at(-1);
+    // Most items arrive in order (due now, newest last): appending is the common case.
+    if (!last || this.compare(last.at(-1) as T, item) < 0) {
+      if (!last || last.length >= MAX_CHUNK) this.chunks.push([item]);
+      else last.push(item);
+      return;
+    }
+
+    const at = this.chunkFor(item);
+    const chunk = this.chunks[at] as T[];
+    chunk.splice(this.lowerBound(chunk, item), 0, item);
+    if (chunk.length > MAX_CHUNK) {
+      this.chunks.splice(at + 1, 0, chunk.splice(chunk.length >> 1));
+    }
+  }
+
+  /** Removes the item that sorts where `item` does, if `same` says it is that one. */
+  remove(item: T, same: (stored: T) => boolean): boolean {
+    if (this.chunks.length === 0) return false;
+    const at = this.chunkFor(item);
+    const chunk = this.chunks[at] as T[];
+    const place = this.lowerBound(chunk, item);
+    const stored = chunk[place];
+    if (stored === undefined || !same(stored)) return false;
+
+    if (place === 0) chunk.shift();
+    else chunk.splice(place, 1);
+    if (chunk.length === 0) this.chunks.splice(at, 1);
+    this.count -= 1;
+    return true;
+  }
+
+  *[Symbol.iterator](): Generator<T> {
+    for (const chunk of this.chunks) yield* chunk;
+  }
+
+  /** The last chunk whose first item does not sort after `item` (or the first chunk). */
+  private chunkFor(item: T): number {
+    let low = 0;
+    let high = this.chunks.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      const first = (this.chunks[mid] as T[])[0] as T;
+      if (this.compare(first, item) <= 0) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  /** First place in `chunk` whose item does not sort before `item`. */
+  private lowerBound(chunk: readonly T[], item: T): number {
+    let low = 0;
+    let high = chunk.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.compare(chunk[mid] as T, item) < 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
