@@ -5,7 +5,7 @@
 // waits (tasks for other worker types sit in lists of their own).
 import type { WorkerType } from "../../task/state.js";
 import type { IndexEntry } from "./index-entries.js";
-import { SortedChunks } from "./sorted-chunks.js";
+import { SortedChunks } from "../shared/sorted-chunks.js";
 
 type Lane = SortedChunks<IndexEntry>;
 

@@ -21,22 +21,30 @@ export class SortedChunks<T> {
     return this.count;
   }
 
-  add(item: T): void {
-    this.count += 1;
+  /** Adds `item`; false, and nothing added, when an item that sorts equal is there already. */
+  add(item: T): boolean {
     const last = this.chunks.at(-1);
+    const order = last ? this.compare(last.at(-1) as T, item) : -1;
     // Most items arrive in order (due now, newest last): appending is the common case.
-    if (!last || this.compare(last.at(-1) as T, item) < 0) {
+    if (order < 0) {
       if (!last || last.length >= MAX_CHUNK) this.chunks.push([item]);
       else last.push(item);
-      return;
+      this.count += 1;
+      return true;
     }
+    if (order === 0) return false;
 
     const at = this.chunkFor(item);
     const chunk = this.chunks[at] as T[];
-    chunk.splice(this.lowerBound(chunk, item), 0, item);
+    const place = this.lowerBound(chunk, item);
+    if (place < chunk.length && this.compare(chunk[place] as T, item) === 0) return false;
+
+    chunk.splice(place, 0, item);
     if (chunk.length > MAX_CHUNK) {
       this.chunks.splice(at + 1, 0, chunk.splice(chunk.length >> 1));
     }
+    this.count += 1;
+    return true;
   }
 
   /** Removes the item that sorts where `item` does, if `same` says it is that one. */
@@ -55,8 +63,21 @@ export class SortedChunks<T> {
     return true;
   }
 
+  /** Every item in order. Do not add or remove while iterating. */
   *[Symbol.iterator](): Generator<T> {
     for (const chunk of this.chunks) yield* chunk;
+  }
+
+  /** The items that do not sort before `item`, in order. Do not add or remove while iterating. */
+  *from(item: T): Generator<T> {
+    if (this.chunks.length === 0) return;
+    const first = this.chunkFor(item);
+    let place = this.lowerBound(this.chunks[first] as T[], item);
+    for (let at = first; at < this.chunks.length; at += 1) {
+      const chunk = this.chunks[at] as T[];
+      for (; place < chunk.length; place += 1) yield chunk[place] as T;
+      place = 0;
+    }
   }
 
   /** The last chunk whose first item does not sort after `item` (or the first chunk). */

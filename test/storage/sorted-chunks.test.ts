@@ -1,9 +1,10 @@
-// The sorted list behind the NATS claim index's lanes: it must keep exactly
-// the order and contents of a plain sorted array through adds and removes
-// anywhere, across chunk splits and emptied chunks, and stay cheap at depth.
+// The sorted list behind the NATS claim index and the files backend's
+// listings: it must keep exactly the order and contents of a plain sorted
+// array through adds and removes anywhere, across chunk splits and emptied
+// chunks, and stay cheap at depth.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SortedChunks } from "../../src/storage/nats/sorted-chunks.js";
+import { SortedChunks } from "../../src/storage/shared/sorted-chunks.js";
 
 /** A small seeded generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -16,7 +17,7 @@ function random(seed: number): () => number {
 
 const byValue = (a: number, b: number) => a - b;
 
-describe("nats sorted chunks", () => {
+describe("sorted chunks", () => {
   test("agrees with a sorted array through 30,000 random adds and removes", () => {
     const next = random(7);
     const list = new SortedChunks<number>(byValue);
