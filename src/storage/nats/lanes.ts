@@ -4,8 +4,8 @@
 // due, so a claim costs about as much as what it takes, not as much as what
 // waits (tasks for other worker types sit in lists of their own).
 import type { WorkerType } from "../../task/state.js";
-import type { IndexEntry } from "./index-entries.js";
 import { SortedChunks } from "../shared/sorted-chunks.js";
+import type { IndexEntry } from "./index-entries.js";
 
 type Lane = SortedChunks<IndexEntry>;
 
