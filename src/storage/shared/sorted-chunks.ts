@@ -47,6 +47,21 @@ export class SortedChunks<T> {
     return true;
   }
 
+  /** The first item in order, or undefined when empty. */
+  first(): T | undefined {
+    return this.chunks[0]?.[0];
+  }
+
+  /** Removes and returns the first item. */
+  shift(): T | undefined {
+    const chunk = this.chunks[0];
+    if (!chunk) return undefined;
+    const item = chunk.shift();
+    if (chunk.length === 0) this.chunks.shift();
+    this.count -= 1;
+    return item;
+  }
+
   /** Removes the item that sorts where `item` does, if `same` says it is that one. */
   remove(item: T, same: (stored: T) => boolean): boolean {
     if (this.chunks.length === 0) return false;
