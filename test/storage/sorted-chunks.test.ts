@@ -52,6 +52,28 @@ describe("sorted chunks", () => {
     assert.deepEqual([...list], reference);
   });
 
+  test("first, shift and from walk the same order across chunks", () => {
+    const list = new SortedChunks<number>(byValue);
+    // Out of order, so chunks split in the middle as well as at the end.
+    for (let i = 0; i < 5_000; i += 1) list.add((i * 7_919) % 5_000);
+    assert.equal(list.add(42), false, "an equal item is not added twice");
+    assert.equal(list.size, 5_000);
+
+    assert.deepEqual([...list.from(4_997.5)], [4_998, 4_999]);
+    assert.deepEqual([...list.from(-1)].length, 5_000);
+    assert.deepEqual([...list.from(1_023)].slice(0, 3), [1_023, 1_024, 1_025]);
+
+    for (let i = 0; i < 2_500; i += 1) {
+      assert.equal(list.first(), i);
+      assert.equal(list.shift(), i);
+    }
+    assert.equal(list.size, 2_500);
+    assert.deepEqual(
+      [...list],
+      Array.from({ length: 2_500 }, (_, i) => 2_500 + i),
+    );
+  });
+
   test("removing from the front of a million items stays cheap", () => {
     const list = new SortedChunks<number>(byValue);
     for (let i = 0; i < 1_000_000; i += 1) list.add(i);

@@ -10,7 +10,7 @@
 // and it can hold markers that went away (claimed elsewhere), which fail to
 // rename and are dropped then. So the folder itself is read again when a
 // listing is first used, when it has nothing due and is more than a second
-// old, and once a minute in any case.
+// old, and about once a minute in any case.
 import { join } from "node:path";
 import { SortedChunks } from "../shared/sorted-chunks.js";
 import { AdditionLog } from "./addition-log.js";
@@ -21,8 +21,13 @@ import { parseReadyName, type ReadyEntry } from "./names.js";
 /** A listing this old (ms, wall clock) is read again when it has nothing due. */
 const RELIST_MS = 1_000;
 
-/** A listing is read again from the folder this often (ms, wall clock), whatever the log says. */
+/**
+ * A listing is read again from the folder this often (ms, wall clock),
+ * whatever the log says; and at most once per fifty times the last read took
+ * (about two seconds at a million waiting tasks), to keep that under 2%.
+ */
 const FULL_RELIST_MS = 60_000;
+const RELIST_SHARE = 50;
 
 /** A queue's addition log is replaced by an empty one once this long (bytes; ~100 per name). */
 const ROTATE_BYTES = 4 * 1024 * 1024;
@@ -40,6 +45,7 @@ function afterPriorityOf(entry: ReadyEntry): ReadyEntry {
 export class QueueListing {
   private entries = new SortedChunks<ReadyEntry>(byName);
   private listedAt = 0;
+  private readMs = 0;
   private iterating = 0;
   private readonly dropped: ReadyEntry[] = [];
 
@@ -50,7 +56,8 @@ export class QueueListing {
 
   /** Files in what was added since the last look; reads the whole folder when due or `force`. */
   refresh(force = false): void {
-    if (force || this.listedAt === 0 || Date.now() - this.listedAt > FULL_RELIST_MS) {
+    const relistAfter = Math.max(FULL_RELIST_MS, RELIST_SHARE * this.readMs);
+    if (force || this.listedAt === 0 || Date.now() - this.listedAt > relistAfter) {
       this.readFolder();
       return;
     }
@@ -112,6 +119,7 @@ export class QueueListing {
   private readFolder(): void {
     // The log's end is taken before the folder is read: what is added after
     // shows in the log, so nothing falls between the two.
+    const start = Date.now();
     this.additions.skipToEnd();
     const entries = new SortedChunks<ReadyEntry>(byName);
     for (const name of listNames(this.dir).sort()) {
@@ -121,6 +129,7 @@ export class QueueListing {
     this.entries = entries;
     this.dropped.length = 0;
     this.listedAt = Date.now();
+    this.readMs = this.listedAt - start;
   }
 }
 
