@@ -25,7 +25,7 @@ export {
 } from "./errors.js";
 export type { TaskEvent, TaskEventType } from "./events/types.js";
 export { withOptions } from "./omniq/build-task.js";
-export type { Enqueueable, OpenOptions, TaskId, TaskInfo } from "./omniq/omniq.js";
+export type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./omniq/omniq.js";
 export { OmniQ } from "./omniq/omniq.js";
 export type {
   CancelOutcome,
@@ -69,6 +69,7 @@ export { ManualClock } from "./util/clock.js";
 export type { Duration } from "./util/duration.js";
 export { AsyncWorker } from "./workers/async-worker.js";
 export { GeventWorker } from "./workers/gevent-worker.js";
+export type { WorkerHealth, WorkerStatus } from "./workers/liveness.js";
 export type { WorkerOptions } from "./workers/options.js";
 export { TaskCrashedError } from "./workers/pool/crash.js";
 export { ProcessWorker } from "./workers/process-worker.js";

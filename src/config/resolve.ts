@@ -132,6 +132,7 @@ function completeWorker(
     syncInThreads: worker.syncInThreads ?? false,
     abortGraceMs: optionalMs(worker.abortGrace, "worker.abortGrace"),
     blockWarningMs: optionalMs(worker.blockWarning, "worker.blockWarning"),
+    livenessCheckMs: optionalMs(worker.livenessCheck, "worker.livenessCheck"),
     memoryLimitMb: worker.memoryLimitMb,
     recycleAfterTasks: worker.recycleAfterTasks,
     recycleAboveMb: worker.recycleAboveMb,

@@ -57,6 +57,11 @@ export interface WorkerOptionsInput {
   abortGrace?: Duration;
   /** Gevent: report a task that blocks the event loop longer than this. @default "100ms" */
   blockWarning?: Duration;
+  /**
+   * How often each worker checks that it claims when it has room: see
+   * `WorkerOptions.livenessCheck`. `0` turns it off. @default "10s"
+   */
+  livenessCheck?: Duration;
   /** Threads and processes: heap limit of each, in MB. @default Node's own */
   memoryLimitMb?: number;
   /** Threads and processes: replace each after this many tasks. @default never */
@@ -128,6 +133,7 @@ export interface WorkerConfig {
   syncInThreads: boolean;
   abortGraceMs: number | undefined;
   blockWarningMs: number | undefined;
+  livenessCheckMs: number | undefined;
   memoryLimitMb: number | undefined;
   recycleAfterTasks: number | undefined;
   recycleAboveMb: number | undefined;

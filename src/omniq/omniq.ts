@@ -30,6 +30,7 @@ import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
 import { redactUrl } from "../util/redact.js";
 import { createWorker } from "../workers/factory.js";
+import type { WorkerHealth, WorkerStatus } from "../workers/liveness.js";
 import { workerSettingsFromConfig } from "../workers/options.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
@@ -47,6 +48,13 @@ export type Enqueueable<A extends unknown[], R> = TaskDefinition<A, R> | ((...ar
 export interface TaskInfo extends Omit<TaskRecord, "payload"> {
   /** The arguments, or undefined when they cannot be decoded. */
   args: unknown[] | undefined;
+}
+
+/** The health of an `OmniQ`'s workers, from `omniq.health()`. */
+export interface OmniQHealth {
+  /** The worst of the workers' statuses; `ok` for a producer that runs none. */
+  status: WorkerStatus;
+  workers: WorkerHealth[];
 }
 
 /** Options of `OmniQ.open` beyond the configuration itself. */
@@ -236,6 +244,20 @@ export class OmniQ implements AsyncDisposable {
   async countTasks(): Promise<TaskCounts> {
     this.checkOpen();
     return this.storage.countTasks();
+  }
+
+  /**
+   * Whether this OmniQ's workers claim as they should, one entry per worker
+   * type: `stalled` when one does not claim although it has room, `degraded`
+   * when one found tasks that no wake-up had announced (see
+   * `worker.livenessCheck`). Cheap: it reads what the workers keep, and
+   * asks the storage nothing.
+   */
+  health(): OmniQHealth {
+    const workers = this.workers.map((worker) => worker.health());
+    const worst = (status: WorkerStatus) => workers.some((w) => w.status === status);
+    const status = worst("stalled") ? "stalled" : worst("degraded") ? "degraded" : "ok";
+    return { status, workers };
   }
 
   /** Stops the workers gracefully (see `stopTimeout`) and closes the storage. Safe to call twice. */

@@ -75,6 +75,15 @@ export interface WorkerOptions {
    * busy for longer than this at a stretch. @default "100ms"
    */
   blockWarning?: Duration;
+  /**
+   * How often the worker checks that it claims when it should. A worker with
+   * room that has not claimed for this long claims at once; tasks that round
+   * finds which no wake-up announced are logged as a warning and make it
+   * subscribe to wake-ups again, and a claim that runs this long is reported
+   * (see `health()`). With a `pollInterval` longer than this, an idle worker
+   * looks for tasks this often. `0` turns the check off. @default "10s"
+   */
+  livenessCheck?: Duration;
 }
 
 /** Settings only some worker types read; `completeSettings` fills what is missing. */
@@ -85,6 +94,8 @@ export interface TypeSettings {
   recycleAboveMb: number | null;
   syncInThreads: boolean;
   blockWarningMs: number;
+  /** How often the liveness check looks, in ms; 0 for never. */
+  livenessCheckMs: number;
   /** Most tasks taken in one claim. */
   claimBatch: number;
   /** Tasks a pool worker holds beyond its threads or children, ready to start at once. */
@@ -153,6 +164,9 @@ export function resolveWorkerSettings(options: Omit<WorkerOptions, "storage">): 
   if (options.blockWarning !== undefined) {
     settings.blockWarningMs = toMs(options.blockWarning, "worker blockWarning");
   }
+  if (options.livenessCheck !== undefined) {
+    settings.livenessCheckMs = toMs(options.livenessCheck, "worker livenessCheck");
+  }
 
   if (settings.leaseMs < 100) {
     throw new InvalidArgumentError(
@@ -177,6 +191,7 @@ export function completeSettings(type: WorkerType, settings: WorkerSettings): Co
     recycleAboveMb: settings.recycleAboveMb ?? null,
     syncInThreads: settings.syncInThreads ?? false,
     blockWarningMs: settings.blockWarningMs ?? 100,
+    livenessCheckMs: settings.livenessCheckMs ?? 10_000,
     // One event loop running thousands of tasks wants them in large batches.
     claimBatch: settings.claimBatch ?? (type === "gevent" ? 1_000 : 100),
     // One waiting task per thread or child hides the claim's round trip.
@@ -191,6 +206,11 @@ function checkSettings(settings: CompleteSettings): void {
   checkWholeNumber("worker maxLeaseLosses", settings.maxLeaseLosses, 1, 1_000);
   checkWholeNumber("worker claimBatch", settings.claimBatch, 1, 10_000);
   checkWholeNumber("worker prefetch", settings.prefetch, 0, 100_000);
+  if (settings.livenessCheckMs !== 0 && settings.livenessCheckMs < 50) {
+    throw new InvalidArgumentError(
+      `worker livenessCheck: ${settings.livenessCheckMs} ms is too short; use 0 (off) or 50 ms or more`,
+    );
+  }
   if (settings.memoryLimitMb !== null) {
     checkWholeNumber("worker memoryLimitMb", settings.memoryLimitMb, 16, 1_048_576);
   }
@@ -244,5 +264,6 @@ export function workerSettingsFromConfig(
     recycleAboveMb: worker.recycleAboveMb,
     syncInThreads: worker.syncInThreads,
     blockWarningMs: worker.blockWarningMs,
+    livenessCheckMs: worker.livenessCheckMs,
   };
 }

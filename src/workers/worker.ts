@@ -6,6 +6,7 @@ import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { type Attempt, armTimeout, completed, failed, raceSignal } from "./attempt.js";
+import { LivenessCheck, type WorkerHealth } from "./liveness.js";
 import {
   type CompleteSettings,
   completeSettings,
@@ -58,6 +59,7 @@ export abstract class Worker {
   private hurried = false;
   private ending = false;
   private unsubscribe: (() => void) | undefined;
+  private readonly liveness: LivenessCheck;
 
   /**
    * @param source - the storage to use, or a URL to open at start (and close at stop).
@@ -70,6 +72,23 @@ export abstract class Worker {
     this.settings = completeSettings(type, settings);
     this.id = `${type}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.log = settings.logger.child({ worker: this.id });
+    this.liveness = new LivenessCheck(
+      this.settings.livenessCheckMs,
+      this.settings.clock,
+      this.log,
+      {
+        wantsWork: () =>
+          this.state === "running" &&
+          this.held.size < this.capacity &&
+          this.held.size <= this.refillAt,
+        forceClaim: () => {
+          this.wakeup.wake();
+          this.slotFreed.wake();
+        },
+        resubscribe: () => this.subscribeSignals(),
+        notifies: () => this.storage.subscribe !== undefined,
+      },
+    );
   }
 
   /**
@@ -108,6 +127,21 @@ export abstract class Worker {
   /** Tasks this worker runs at once: for thread and process workers, its threads or children. */
   get concurrency(): number {
     return this.settings.concurrency;
+  }
+
+  /**
+   * How the worker is doing: whether it claims when it has room, and what
+   * its liveness check found (see `livenessCheck` in the worker options).
+   */
+  health(): WorkerHealth {
+    return {
+      worker: this.id,
+      type: this.type,
+      state: this.state,
+      held: this.held.size,
+      concurrency: this.concurrency,
+      ...this.liveness.report(),
+    };
   }
 
   /** Names of the task definitions loaded so far where this worker runs them. */
@@ -154,10 +188,13 @@ export abstract class Worker {
     }
     this.state = "running";
 
-    this.unsubscribe = this.storage.subscribe?.((signal) => this.onSignal(signal));
+    this.subscribeSignals();
     this.every(this.settings.heartbeatMs, () => this.heartbeat());
     this.every(Math.max(1_000, this.settings.leaseMs / 2), () => this.maintain());
     void this.maintain();
+    this.liveness.started();
+    const checkMs = this.settings.livenessCheckMs;
+    if (checkMs > 0) this.every(checkMs, async () => this.liveness.tick());
 
     this.loopDone = this.claimLoop();
     this.log.info(
@@ -237,8 +274,10 @@ export abstract class Worker {
   }
 
   private async claim(limit: number): Promise<ClaimedTask[] | null> {
+    this.liveness.claimStarted();
+    let tasks: ClaimedTask[] | null = null;
     try {
-      return await this.storage.claim({
+      tasks = await this.storage.claim({
         queues: this.settings.queues,
         workers: [this.type],
         limit,
@@ -247,8 +286,9 @@ export abstract class Worker {
       });
     } catch (error) {
       this.log.warn({ err: toErrorInfo(error) }, "claim failed; will retry");
-      return null;
     }
+    this.liveness.claimEnded(tasks);
+    return tasks;
   }
 
   private begin(task: ClaimedTask): void {
@@ -286,8 +326,15 @@ export abstract class Worker {
     }
   }
 
+  /** Subscribes to the storage's wake-ups, dropping an earlier subscription first. */
+  private subscribeSignals(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = this.storage.subscribe?.((signal) => this.onSignal(signal));
+  }
+
   private onSignal(signal: StorageSignal): void {
     if (signal.type === "ready" && this.settings.queues.includes(signal.queue)) {
+      this.liveness.heard();
       this.wakeup.wake();
     } else if (signal.type === "cancel") {
       const attempt = this.held.get(signal.id);

@@ -89,6 +89,7 @@ describe("postgres: storage URLs", () => {
     skip: skipServer,
   }, async () => {
     assert.equal(await sessionSetting(POSTGRES_URL, "plan_cache_mode"), "force_custom_plan");
+    assert.equal(await sessionSetting(POSTGRES_URL, "enable_bitmapscan"), "off");
 
     const withOptions = `${POSTGRES_URL}?options=${encodeURIComponent("-c statement_timeout=4321")}`;
     assert.equal(await sessionSetting(withOptions, "plan_cache_mode"), "force_custom_plan");

@@ -27,6 +27,7 @@ describe("worker options", () => {
     [{ abortGrace: "soon" }, /worker abortGrace: "soon" is not a duration/],
     [{ blockWarning: -1 }, /worker blockWarning: -1 is not a duration/],
     [{ queues: [] }, /worker queues: \[\] is not allowed/],
+    [{ livenessCheck: 10 }, /worker livenessCheck: 10 ms is too short; use 0 \(off\) or 50 ms/],
   ];
   for (const [options, message] of refused) {
     test(`refuses ${JSON.stringify(options)}, naming the option`, () => {

@@ -7,6 +7,7 @@
 //
 // A process that dies holding a marker leaves it in `busy/` under its name;
 // recovery.ts puts such markers back where the record on disk says.
+import { basename } from "node:path";
 import type { TaskEventType } from "../../events/types.js";
 import type { TaskRecord } from "../../task/record.js";
 import { isWaiting } from "../../task/state.js";
@@ -118,20 +119,23 @@ export class ChangeSet {
   }
 
   private placeAll(): void {
-    const touched = new Set<string>();
+    const added = new Map<string, string[]>();
     let failure: unknown = null;
 
     for (const held of this.held.splice(0)) {
       try {
-        const queue = place(this.store, held);
-        if (queue !== null) touched.add(queue);
+        const ready = place(this.store, held);
+        if (ready === null) continue;
+        const names = added.get(ready.queueName);
+        if (names) names.push(ready.marker);
+        else added.set(ready.queueName, [ready.marker]);
       } catch (error) {
         failure ??= error;
       }
     }
 
-    // After the markers are in their folders: a handle that sees the bump lists them.
-    for (const queue of touched) this.store.ready.touch(queue);
+    // After the markers are in their folders: a handle that reads the log finds them there.
+    for (const [queueName, names] of added) this.store.ready.touch(queueName, names);
     if (failure !== null) throw failure;
   }
 
@@ -146,9 +150,10 @@ export class ChangeSet {
 
 /**
  * Moves a held marker to where its task rests, or removes it when the task
- * is gone. Answers the queue's file name when the task now waits in it.
+ * is gone. Answers the queue's file name and the marker's name when the
+ * task now waits in a ready folder.
  */
-export function place(store: FileStore, held: Held): string | null {
+export function place(store: FileStore, held: Held): { queueName: string; marker: string } | null {
   const stored = held.next === undefined ? store.records.read(held.idName) : held.next;
   if (stored === null) {
     unlinkQuietly(held.busy);
@@ -158,5 +163,5 @@ export function place(store: FileStore, held: Held): string | null {
   const queueName = encodeName(stored.task.queue);
   const target = store.layout.restingMarker(stored.task, stored.order, held.idName, queueName);
   moveInto(held.busy, target);
-  return isWaiting(stored.task.state) ? queueName : null;
+  return isWaiting(stored.task.state) ? { queueName, marker: basename(target) } : null;
 }

@@ -53,11 +53,11 @@ function walk(
   claimed: ClaimedTask[],
 ): void {
   const now = changes.now;
-  for (const [index, entry] of listing.waiting()) {
+  for (const entry of listing.waiting(now)) {
     if (claimed.length >= request.limit) return;
     if (!isDue(entry, now, request.workers)) continue;
 
-    listing.drop(index);
+    listing.drop(entry);
     const held = changes.hold(listing.path(entry), entry.idName);
     if (!held) continue;
 

@@ -14,7 +14,7 @@
 //   done/<bucket>/<at>.<id> a marker per finished task, filed by when it may be deleted
 //   busy/<id>@<owner>       a marker a process holds while it changes the task
 //   staging/<batch>@<owner> the intent of an enqueue in progress
-//   gen/<queue>             grows one byte each time markers are added to a queue
+//   gen/<queue>             the names of markers added to a queue, one a line (addition-log.ts)
 //   events/<seq>.log        the event log, in segments of JSON lines
 //   signals/log             wake-up signals, followed by other processes
 //   tmp/                    files being written, renamed into place when whole

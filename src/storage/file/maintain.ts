@@ -103,10 +103,9 @@ function expireWaiting(store: FileStore, changes: ChangeSet): number {
   let count = 0;
   for (const queueName of store.ready.queueNames()) {
     const listing = store.ready.listing(queueName);
-    if (listing.isOld()) listing.refresh(true);
-    for (const [index, entry] of listing.waiting()) {
+    for (const entry of listing.waiting()) {
       if (entry.expiresAt === null || entry.expiresAt > changes.now) continue;
-      listing.drop(index);
+      listing.drop(entry);
       const held = changes.hold(listing.path(entry), entry.idName);
       if (!held) continue;
 

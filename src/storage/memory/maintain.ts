@@ -27,13 +27,14 @@ export function maintain(
     else readyQueues.add(record.queue);
   }
 
-  for (const { record } of store.tasks.values()) {
+  for (const slot of store.tasks.values()) {
+    const { record } = slot;
     if (!isWaiting(record.state) || record.expiresAt === null || record.expiresAt > now) continue;
 
     report.tasksExpired += 1;
     record.state = "expired";
     record.finishedAt = now;
-    store.waiting.remove(record.id);
+    store.waiting.remove(slot);
     store.log(record, "expired", now);
     finished.push(record.id);
   }

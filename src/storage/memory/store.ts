@@ -12,6 +12,8 @@ export interface Slot {
   result: string | null;
   /** Why a running task was asked to cancel, for when its lease runs out. */
   cancelReason: string | null;
+  /** The waiting index's entry for the task while it is claimable (see waiting-index.ts). */
+  entry: object | null;
 }
 
 /** Extra fields of an event beyond what the record gives. */
@@ -37,21 +39,28 @@ export class MemoryStore {
 
   /** Stores a new task and, when it waits, makes it claimable. */
   insert(record: TaskRecord): Slot {
-    const slot: Slot = { record, order: this.nextOrder++, result: null, cancelReason: null };
+    const slot: Slot = {
+      record,
+      order: this.nextOrder++,
+      result: null,
+      cancelReason: null,
+      entry: null,
+    };
     this.tasks.set(record.id, slot);
-    this.waiting.add(record, slot.order);
+    this.waiting.add(slot);
     return slot;
   }
 
   /** Makes a task that waits again claimable in its place. */
   wait(slot: Slot): void {
-    this.waiting.add(slot.record, slot.order);
+    this.waiting.add(slot);
   }
 
   /** Forgets a task and its result; its events stay until their own time-to-live. */
   delete(id: string): void {
+    const slot = this.tasks.get(id);
+    if (slot) this.waiting.remove(slot);
     this.tasks.delete(id);
-    this.waiting.remove(id);
   }
 
   /** Appends the event of a transition `record` just made. */

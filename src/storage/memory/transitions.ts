@@ -85,8 +85,7 @@ export function claim(store: MemoryStore, request: ClaimRequest, now: number): C
     const room = request.limit - claimed.length;
     if (room <= 0) break;
 
-    for (const id of store.waiting.take(queue, request.workers, now, room)) {
-      const record = (store.tasks.get(id) as Slot).record;
+    for (const { record } of store.waiting.take(queue, request.workers, now, room)) {
       record.state = "running";
       record.attempts += 1;
       record.token += 1;
@@ -211,7 +210,7 @@ export function cancel(store: MemoryStore, id: string, reason: string, now: numb
   record.state = "cancelled";
   record.finishedAt = now;
   record.lastError = error;
-  store.waiting.remove(id);
+  store.waiting.remove(slot);
   store.log(record, "cancelled", now, { error: { ...error } });
   store.signal({ type: "finished", ids: [id] });
   return "cancelled";

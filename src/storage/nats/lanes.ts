@@ -4,28 +4,19 @@
 // due, so a claim costs about as much as what it takes, not as much as what
 // waits (tasks for other worker types sit in lists of their own).
 import type { WorkerType } from "../../task/state.js";
+import { SortedChunks } from "../shared/sorted-chunks.js";
 import type { IndexEntry } from "./index-entries.js";
+
+type Lane = SortedChunks<IndexEntry>;
 
 interface QueueLanes {
   /** Priorities present, highest first. */
   priorities: number[];
-  lanes: Map<number, IndexEntry[]>;
+  lanes: Map<number, Lane>;
 }
 
 function compare(a: IndexEntry, b: IndexEntry): number {
   return a.runAt - b.runAt || a.order - b.order || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-}
-
-/** First index in `lane` whose entry does not sort before `entry`. */
-function lowerBound(lane: readonly IndexEntry[], entry: IndexEntry): number {
-  let low = 0;
-  let high = lane.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (compare(lane[mid] as IndexEntry, entry) < 0) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** Claim order: higher priority, then earlier run-at time, then enqueue order. */
@@ -48,16 +39,12 @@ export class WaitingLanes {
 
     let lane = queue.lanes.get(entry.priority);
     if (!lane) {
-      lane = [];
+      lane = new SortedChunks(compare);
       queue.lanes.set(entry.priority, lane);
       queue.priorities.push(entry.priority);
       queue.priorities.sort((a, b) => b - a);
     }
-
-    // Most entries arrive in order (due now, newest last): appending is the common case.
-    const last = lane.at(-1);
-    if (!last || compare(last, entry) < 0) lane.push(entry);
-    else lane.splice(lowerBound(lane, entry), 0, entry);
+    lane.add(entry);
   }
 
   /** Removes an entry added earlier (found by the same sort fields). */
@@ -67,13 +54,9 @@ export class WaitingLanes {
     const lane = queue?.lanes.get(entry.priority);
     if (!queue || !lane) return;
 
-    const at = lowerBound(lane, entry);
-    if (lane[at]?.key !== entry.key) return;
-    // Claims take from the front; V8 trims the front of an array in place, splice copies.
-    if (at === 0) lane.shift();
-    else lane.splice(at, 1);
+    if (!lane.remove(entry, (stored) => stored.key === entry.key)) return;
 
-    if (lane.length === 0) {
+    if (lane.size === 0) {
       queue.lanes.delete(entry.priority);
       queue.priorities = queue.priorities.filter((p) => p !== entry.priority);
       if (queue.priorities.length === 0) this.queues.delete(group);
@@ -105,8 +88,7 @@ export class WaitingLanes {
     if (!lanes) return;
 
     for (const priority of [...lanes.priorities]) {
-      const lane = lanes.lanes.get(priority) ?? [];
-      for (const entry of lane) {
+      for (const entry of lanes.lanes.get(priority) ?? []) {
         if (entry.runAt > now) break;
         yield entry;
       }
