@@ -5,6 +5,7 @@ import { runAsTask, type TaskContext } from "../task/context.js";
 import { knownTaskNames } from "../task/define.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
+import type { SignalSource } from "./attempt.js";
 import type { WorkerOptions, WorkerSettings } from "./options.js";
 import type { Pool } from "./pool/pool.js";
 import { threadSpawner } from "./pool/thread-member.js";
@@ -65,22 +66,25 @@ export class AsyncWorker extends Worker {
 
   protected override async execute(
     task: ClaimedTask,
-    signal: AbortSignal,
+    source: SignalSource,
     started: () => void,
   ): Promise<string> {
     const fn = knownFunction(task.name) ?? (await findTaskFunction(task));
     if (this.threads && task.module && !isAsyncFunction(fn)) {
-      return this.threads.run(taskSpec(task), signal, started);
+      return this.threads.run(taskSpec(task), source.signal, started);
     }
 
     started();
     const args = decodeArgs(task);
-    const context = {
+    const context: TaskContext = {
       id: task.id,
       name: task.name,
       queue: task.queue,
       attempt: task.attempts,
-      signal,
+      // A getter: the signal is made only if the task asks for it.
+      get signal() {
+        return source.signal;
+      },
     };
     const result = await this.call(context, fn, args);
     return encodeValue(result, "result");

@@ -10,35 +10,62 @@ import { lookupTask } from "../task/define.js";
 import type { BackoffSpec, ClaimedTask } from "../task/record.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 
-/** One attempt a worker holds, from claim until its settlement is written. */
-export interface Attempt {
-  task: ClaimedTask;
-  controller: AbortController;
-  /** Set when the attempt must end without running to its own end, with the reason. */
-  interrupted?: "timeout" | "cancel" | "lost" | "stopping";
-  cancelReason?: string;
+/** Why an attempt ended before its function did. */
+export type Interruption = "timeout" | "cancel" | "lost" | "stopping";
+
+/** What a worker type hands the code it runs: the attempt's signal, made when first asked for. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
 }
 
 /**
- * Runs `work` for an attempt, ending early when its signal fires: a task
- * that ignores its signal cannot hold a worker's slot past its timeout.
+ * One attempt a worker holds, from claim until its settlement is written.
+ *
+ * Its `AbortSignal` is made only when something asks for it: most tasks
+ * never look, and making one (an AbortController, its EventTarget, and a
+ * listener to race the task against) costs more than running a small task.
+ * Ending the attempt early does not need the signal: `interrupt` ends the
+ * race directly, and fires the signal if it exists.
  */
-export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
+export class Attempt implements SignalSource {
+  /** Set when the attempt must end without running to its own end. */
+  interrupted: Interruption | undefined;
+  cancelReason: string | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private aborted = false;
+  private endRace: ((reason: unknown) => void) | undefined;
+
+  constructor(readonly task: ClaimedTask) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Fires the signal (once) and ends `race` with `reason`. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.endRace?.(reason);
+  }
+
+  /**
+   * Runs `work` for the attempt, ending early when it is aborted: a task
+   * that ignores its signal cannot hold a worker's slot past its timeout.
+   */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(this.abortReason);
+    return new Promise<T>((resolve, reject) => {
+      this.endRace = reject;
+      work.then(resolve, reject);
+    });
+  }
 }
 
 /** Starts the attempt's timeout, if it has one; returns what stops it. */
@@ -48,7 +75,7 @@ export function armTimeout(attempt: Attempt): () => void {
 
   const timer = setTimeout(() => {
     attempt.interrupted = "timeout";
-    attempt.controller.abort(
+    attempt.abort(
       new TaskTimeoutError(`attempt ${attempt.task.attempts} timed out after ${timeoutMs} ms`),
     );
   }, timeoutMs);

@@ -5,7 +5,7 @@ import type { Settlement, Storage, StorageSignal } from "../storage/contract.js"
 import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
-import { type Attempt, armTimeout, completed, failed, raceSignal } from "./attempt.js";
+import { Attempt, armTimeout, completed, failed, type SignalSource } from "./attempt.js";
 import {
   type CompleteSettings,
   completeSettings,
@@ -75,11 +75,12 @@ export abstract class Worker {
   /**
    * Runs one task's function and returns its encoded result. Calls `started`
    * when the function begins: the task's timeout counts from there, so a
-   * task waiting for a free thread is not timed out for the wait.
+   * task waiting for a free thread is not timed out for the wait. Reading
+   * `source.signal` makes the attempt's signal; leave it unread until needed.
    */
   protected abstract execute(
     task: ClaimedTask,
-    signal: AbortSignal,
+    source: SignalSource,
     started: () => void,
   ): Promise<string>;
 
@@ -252,7 +253,7 @@ export abstract class Worker {
   }
 
   private begin(task: ClaimedTask): void {
-    const attempt: Attempt = { task, controller: new AbortController() };
+    const attempt = new Attempt(task);
     this.held.set(task.id, attempt);
     void this.run(attempt);
   }
@@ -264,8 +265,7 @@ export abstract class Worker {
     };
     let settlement: Settlement;
     try {
-      const work = this.execute(attempt.task, attempt.controller.signal, started);
-      const result = await raceSignal(work, attempt.controller.signal);
+      const result = await attempt.race(this.execute(attempt.task, attempt, started));
       settlement = completed(attempt, result);
     } catch (error) {
       settlement = failed(attempt, error, this.settings.clock.now());
@@ -300,7 +300,7 @@ export abstract class Worker {
     if (attempt.interrupted) return;
     attempt.interrupted = why;
     attempt.cancelReason = reason;
-    attempt.controller.abort(new Error(reason));
+    attempt.abort(new Error(reason));
   }
 
   private async heartbeat(): Promise<void> {
