@@ -6,7 +6,7 @@ import { knownTaskNames } from "../task/define.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import type { SignalSource } from "./attempt.js";
-import type { WorkerOptions, WorkerSettings } from "./options.js";
+import { fromArguments, type WorkerOptions, type WorkerSettings } from "./options.js";
 import type { Pool } from "./pool/pool.js";
 import { threadSpawner } from "./pool/thread-member.js";
 import { makePool, taskSpec } from "./pool-worker.js";
@@ -19,7 +19,7 @@ import {
   type TaskFunction,
 } from "./task-function.js";
 import { importTaskModules } from "./task-modules.js";
-import { fromArguments, Worker } from "./worker.js";
+import { Worker } from "./worker.js";
 
 /**
  * Runs tasks on the event loop of this process, up to `concurrency` at once:

@@ -1,33 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
-import type { Settlement, Storage, StorageSignal } from "../storage/contract.js";
+import type { ClaimRequest, Settlement, Storage, StorageSignal } from "../storage/contract.js";
 import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { Attempt, armTimeout, completed, failed, type SignalSource } from "./attempt.js";
-import {
-  type CompleteSettings,
-  completeSettings,
-  resolveWorkerSettings,
-  type WorkerOptions,
-  type WorkerSettings,
-} from "./options.js";
+import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
 import { Settler } from "./settler.js";
 import { Wakeup } from "./wakeup.js";
-
-/**
- * The storage and settings from a worker class's constructor arguments:
- * options when it stands alone, or what `OmniQ` shares with it.
- */
-export function fromArguments(
-  optionsOrStorage: WorkerOptions | Storage | string,
-  settings?: WorkerSettings,
-): { source: string | Storage; settings: WorkerSettings } {
-  if (settings) return { source: optionsOrStorage as string | Storage, settings };
-  const { storage, ...options } = optionsOrStorage as WorkerOptions;
-  return { source: storage, settings: resolveWorkerSettings(options) };
-}
 
 /** Pause after a failed claim before trying again, in ms. */
 const CLAIM_RETRY_MS = 500;
@@ -58,6 +39,10 @@ export abstract class Worker {
   private hurried = false;
   private ending = false;
   private unsubscribe: (() => void) | undefined;
+  /** The claim loop waits for a slot to free up. */
+  private waitingForSlot = false;
+  /** A settlement write also claims for this worker: the loop must not claim meanwhile. */
+  private refilling = false;
 
   /**
    * @param source - the storage to use, or a URL to open at start (and close at stop).
@@ -144,6 +129,16 @@ export abstract class Worker {
       this.storage,
       (settlement, applied) => this.settled(settlement, applied),
       (error) => this.log.warn({ err: toErrorInfo(error) }, "settling failed; will retry"),
+      {
+        request: (settling) => this.refillRequest(settling),
+        claimed: (tasks) => {
+          for (const task of tasks) this.begin(task);
+        },
+        done: () => {
+          this.refilling = false;
+          this.slotFreed.wake();
+        },
+      },
     );
     try {
       await this.prepare();
@@ -220,8 +215,10 @@ export abstract class Worker {
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
       const free = this.capacity - this.held.size;
-      if (free <= 0 || this.held.size > this.refillAt) {
+      if (free <= 0 || this.held.size > this.refillAt || this.refilling) {
+        this.waitingForSlot = true;
         await this.slotFreed.next();
+        this.waitingForSlot = false;
         continue;
       }
 
@@ -239,17 +236,36 @@ export abstract class Worker {
 
   private async claim(limit: number): Promise<ClaimedTask[] | null> {
     try {
-      return await this.storage.claim({
-        queues: this.settings.queues,
-        workers: [this.type],
-        limit,
-        owner: this.id,
-        leaseMs: this.settings.leaseMs,
-      });
+      return await this.storage.claim(this.claimRequest(limit));
     } catch (error) {
       this.log.warn({ err: toErrorInfo(error) }, "claim failed; will retry");
       return null;
     }
+  }
+
+  private claimRequest(limit: number): ClaimRequest {
+    return {
+      queues: this.settings.queues,
+      workers: [this.type],
+      limit,
+      owner: this.id,
+      leaseMs: this.settings.leaseMs,
+    };
+  }
+
+  /**
+   * The claim a settlement write makes for this worker, where the backend
+   * does both in one step: the claim the loop would make once the
+   * settlements free their slots. Only while the loop waits for a slot,
+   * so the two never claim at once.
+   */
+  private refillRequest(settling: number): ClaimRequest | null {
+    if (this.state !== "running" || !this.waitingForSlot || this.refilling) return null;
+
+    const left = this.held.size - settling;
+    if (left > this.refillAt) return null;
+    this.refilling = true;
+    return this.claimRequest(Math.min(this.capacity - left, this.settings.claimBatch));
   }
 
   private begin(task: ClaimedTask): void {
