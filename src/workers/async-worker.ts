@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { encodeValue } from "../codec/value.js";
 import type { Storage } from "../storage/contract.js";
-import { runAsTask, type TaskContext } from "../task/context.js";
+import { runAsTask, runPlainAsTask, type TaskContext } from "../task/context.js";
 import { knownTaskNames } from "../task/define.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
@@ -90,9 +90,14 @@ export class AsyncWorker extends Worker {
     return encodeValue(result, "result");
   }
 
-  /** Calls the task's function as the current task; the gevent worker times it. */
+  /**
+   * Calls the task's function as the current task; the gevent worker times
+   * it. Only an `async` function needs the task to follow it through its
+   * awaits (see `runPlainAsTask`).
+   */
   protected call(context: TaskContext, fn: TaskFunction, args: unknown[]): unknown {
-    return runAsTask(context, () => fn(...args));
+    const run = isAsyncFunction(fn) ? runAsTask : runPlainAsTask;
+    return run(context, () => fn(...args));
   }
 
   private async startThreads(): Promise<Pool> {
