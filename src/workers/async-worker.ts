@@ -64,12 +64,25 @@ export class AsyncWorker extends Worker {
     await this.threads?.close(this.hurry ? 0 : this.settings.abortGraceMs);
   }
 
-  protected override async execute(
+  protected override execute(
     task: ClaimedTask,
     source: SignalSource,
     started: () => void,
-  ): Promise<string> {
-    const fn = knownFunction(task.name) ?? (await findTaskFunction(task));
+  ): string | Promise<string> {
+    const fn = knownFunction(task.name);
+    if (fn === undefined) {
+      return findTaskFunction(task).then((found) => this.runFunction(task, found, source, started));
+    }
+    return this.runFunction(task, fn, source, started);
+  }
+
+  /** Runs `fn` for `task`; what a plain function returns is encoded at once, in this turn. */
+  private runFunction(
+    task: ClaimedTask,
+    fn: TaskFunction,
+    source: SignalSource,
+    started: () => void,
+  ): string | Promise<string> {
     if (this.threads && task.module && !isAsyncFunction(fn)) {
       return this.threads.run(taskSpec(task), source.signal, started);
     }
@@ -86,7 +99,10 @@ export class AsyncWorker extends Worker {
         return source.signal;
       },
     };
-    const result = await this.call(context, fn, args);
+    const result = this.call(context, fn, args);
+    if (isThenable(result)) {
+      return Promise.resolve(result).then((value) => encodeValue(value, "result"));
+    }
     return encodeValue(result, "result");
   }
 
@@ -108,4 +124,10 @@ export class AsyncWorker extends Worker {
     await pool.start();
     return pool;
   }
+}
+
+/** True for what `await` would wait for: a promise, or an object with a `then` method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
+  return typeof (value as { then?: unknown }).then === "function";
 }

@@ -62,12 +62,13 @@ export abstract class Worker {
    * when the function begins: the task's timeout counts from there, so a
    * task waiting for a free thread is not timed out for the wait. Reading
    * `source.signal` makes the attempt's signal; leave it unread until needed.
+   * A string returned (rather than a promise) settles the attempt at once.
    */
   protected abstract execute(
     task: ClaimedTask,
     source: SignalSource,
     started: () => void,
-  ): Promise<string>;
+  ): string | Promise<string>;
 
   /** Prepares what `execute` needs (pools, task modules). */
   protected async prepare(): Promise<void> {}
@@ -271,24 +272,44 @@ export abstract class Worker {
   private begin(task: ClaimedTask): void {
     const attempt = new Attempt(task);
     this.held.set(task.id, attempt);
-    void this.run(attempt);
+    this.run(attempt);
   }
 
-  private async run(attempt: Attempt): Promise<void> {
+  /**
+   * Runs an attempt and hands its settlement to the settler. A function
+   * that returns at once is settled in the same turn, with no promise made:
+   * for a small task the promises would cost more than the task.
+   */
+  private run(attempt: Attempt): void {
     let stopTimeout: (() => void) | undefined;
     const started = () => {
       stopTimeout ??= armTimeout(attempt);
     };
-    let settlement: Settlement;
-    try {
-      const result = await attempt.race(this.execute(attempt.task, attempt, started));
-      settlement = completed(attempt, result);
-    } catch (error) {
-      settlement = failed(attempt, error, this.settings.clock.now());
-    } finally {
+    const fail = (error: unknown) => {
       stopTimeout?.();
+      this.end(attempt, failed(attempt, error, this.settings.clock.now()));
+    };
+
+    let outcome: string | Promise<string>;
+    try {
+      outcome = this.execute(attempt.task, attempt, started);
+    } catch (error) {
+      fail(error);
+      return;
     }
 
+    if (typeof outcome === "string") {
+      stopTimeout?.();
+      this.end(attempt, completed(attempt, outcome));
+      return;
+    }
+    attempt.race(outcome).then((result) => {
+      stopTimeout?.();
+      this.end(attempt, completed(attempt, result));
+    }, fail);
+  }
+
+  private end(attempt: Attempt, settlement: Settlement): void {
     // A lost lease belongs to someone else now; a handed-back task is already waiting again.
     if (attempt.interrupted === "lost" || attempt.interrupted === "stopping") return;
     this.settler.add(settlement);
