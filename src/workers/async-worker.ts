@@ -5,7 +5,7 @@ import { runAsTask, runPlainAsTask, type TaskContext } from "../task/context.js"
 import { knownTaskNames } from "../task/define.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
-import type { SignalSource } from "./attempt.js";
+import type { AttemptHandle } from "./attempt.js";
 import { fromArguments, type WorkerOptions, type WorkerSettings } from "./options.js";
 import type { Pool } from "./pool/pool.js";
 import { threadSpawner } from "./pool/thread-member.js";
@@ -64,42 +64,27 @@ export class AsyncWorker extends Worker {
     await this.threads?.close(this.hurry ? 0 : this.settings.abortGraceMs);
   }
 
-  protected override execute(
-    task: ClaimedTask,
-    source: SignalSource,
-    started: () => void,
-  ): string | Promise<string> {
+  protected override execute(task: ClaimedTask, attempt: AttemptHandle): string | Promise<string> {
     const fn = knownFunction(task.name);
     if (fn === undefined) {
-      return findTaskFunction(task).then((found) => this.runFunction(task, found, source, started));
+      return findTaskFunction(task).then((found) => this.runFunction(task, found, attempt));
     }
-    return this.runFunction(task, fn, source, started);
+    return this.runFunction(task, fn, attempt);
   }
 
   /** Runs `fn` for `task`; what a plain function returns is encoded at once, in this turn. */
   private runFunction(
     task: ClaimedTask,
     fn: TaskFunction,
-    source: SignalSource,
-    started: () => void,
+    attempt: AttemptHandle,
   ): string | Promise<string> {
     if (this.threads && task.module && !isAsyncFunction(fn)) {
-      return this.threads.run(taskSpec(task), source.signal, started);
+      return this.threads.run(taskSpec(task), attempt.signal, () => attempt.started());
     }
 
-    started();
+    attempt.started();
     const args = decodeArgs(task);
-    const context: TaskContext = {
-      id: task.id,
-      name: task.name,
-      queue: task.queue,
-      attempt: task.attempts,
-      // A getter: the signal is made only if the task asks for it.
-      get signal() {
-        return source.signal;
-      },
-    };
-    const result = this.call(context, fn, args);
+    const result = this.call(new RunningTask(task, attempt), fn, args);
     if (isThenable(result)) {
       return Promise.resolve(result).then((value) => encodeValue(value, "result"));
     }
@@ -123,6 +108,28 @@ export class AsyncWorker extends Worker {
     const pool = makePool(settings, size, spawn, this.log.child({ pool: "syncInThreads" }));
     await pool.start();
     return pool;
+  }
+}
+
+/** What `currentTask()` answers inside a task run here. */
+class RunningTask implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly #handle: AttemptHandle;
+
+  constructor(task: ClaimedTask, handle: AttemptHandle) {
+    this.#handle = handle;
+    this.id = task.id;
+    this.name = task.name;
+    this.queue = task.queue;
+    this.attempt = task.attempts;
+  }
+
+  /** Made only if the task asks for it. */
+  get signal(): AbortSignal {
+    return this.#handle.signal;
   }
 }
 

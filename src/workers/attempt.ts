@@ -13,9 +13,12 @@ import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 /** Why an attempt ended before its function did. */
 export type Interruption = "timeout" | "cancel" | "lost" | "stopping";
 
-/** What a worker type hands the code it runs: the attempt's signal, made when first asked for. */
-export interface SignalSource {
+/** What a worker type hands the code it runs for an attempt. */
+export interface AttemptHandle {
+  /** The attempt's signal, made when first asked for: leave it unread until needed. */
   readonly signal: AbortSignal;
+  /** The task's function begins: its timeout counts from here, not from the claim. */
+  started(): void;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface SignalSource {
  * Ending the attempt early does not need the signal: `interrupt` ends the
  * race directly, and fires the signal if it exists.
  */
-export class Attempt implements SignalSource {
+export class Attempt implements AttemptHandle {
   /** Set when the attempt must end without running to its own end. */
   interrupted: Interruption | undefined;
   cancelReason: string | undefined;
@@ -35,6 +38,8 @@ export class Attempt implements SignalSource {
   private abortReason: unknown;
   private aborted = false;
   private endRace: ((reason: unknown) => void) | undefined;
+  private timing = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(readonly task: ClaimedTask) {}
 
@@ -44,6 +49,27 @@ export class Attempt implements SignalSource {
       if (this.aborted) this.controller.abort(this.abortReason);
     }
     return this.controller.signal;
+  }
+
+  /** Starts the attempt's timeout, if it has one; only the first call counts. */
+  started(): void {
+    if (this.timing) return;
+    this.timing = true;
+
+    const { timeoutMs } = this.task;
+    if (timeoutMs === null || timeoutMs <= 0) return;
+    this.timer = setTimeout(() => {
+      this.interrupted = "timeout";
+      this.abort(
+        new TaskTimeoutError(`attempt ${this.task.attempts} timed out after ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+  }
+
+  /** The function is over, one way or another: its timeout no longer runs. */
+  ended(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** Fires the signal (once) and ends `race` with `reason`. */
@@ -66,20 +92,6 @@ export class Attempt implements SignalSource {
       work.then(resolve, reject);
     });
   }
-}
-
-/** Starts the attempt's timeout, if it has one; returns what stops it. */
-export function armTimeout(attempt: Attempt): () => void {
-  const { timeoutMs } = attempt.task;
-  if (timeoutMs === null || timeoutMs <= 0) return () => {};
-
-  const timer = setTimeout(() => {
-    attempt.interrupted = "timeout";
-    attempt.abort(
-      new TaskTimeoutError(`attempt ${attempt.task.attempts} timed out after ${timeoutMs} ms`),
-    );
-  }, timeoutMs);
-  return () => clearTimeout(timer);
 }
 
 /** The settlement of an attempt whose function returned `result` (encoded). */

@@ -5,7 +5,7 @@ import type { ClaimRequest, Settlement, Storage, StorageSignal } from "../storag
 import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
-import { Attempt, armTimeout, completed, failed, type SignalSource } from "./attempt.js";
+import { Attempt, type AttemptHandle, completed, failed } from "./attempt.js";
 import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
 import { Settler } from "./settler.js";
 import { Wakeup } from "./wakeup.js";
@@ -58,17 +58,12 @@ export abstract class Worker {
   }
 
   /**
-   * Runs one task's function and returns its encoded result. Calls `started`
-   * when the function begins: the task's timeout counts from there, so a
-   * task waiting for a free thread is not timed out for the wait. Reading
-   * `source.signal` makes the attempt's signal; leave it unread until needed.
-   * A string returned (rather than a promise) settles the attempt at once.
+   * Runs one task's function and returns its encoded result. Calls
+   * `attempt.started()` when the function begins: the task's timeout counts
+   * from there, so a task waiting for a free thread is not timed out for the
+   * wait. A string returned (rather than a promise) settles the attempt at once.
    */
-  protected abstract execute(
-    task: ClaimedTask,
-    source: SignalSource,
-    started: () => void,
-  ): string | Promise<string>;
+  protected abstract execute(task: ClaimedTask, attempt: AttemptHandle): string | Promise<string>;
 
   /** Prepares what `execute` needs (pools, task modules). */
   protected async prepare(): Promise<void> {}
@@ -281,32 +276,31 @@ export abstract class Worker {
    * for a small task the promises would cost more than the task.
    */
   private run(attempt: Attempt): void {
-    let stopTimeout: (() => void) | undefined;
-    const started = () => {
-      stopTimeout ??= armTimeout(attempt);
-    };
-    const fail = (error: unknown) => {
-      stopTimeout?.();
-      this.end(attempt, failed(attempt, error, this.settings.clock.now()));
-    };
-
     let outcome: string | Promise<string>;
     try {
-      outcome = this.execute(attempt.task, attempt, started);
+      outcome = this.execute(attempt.task, attempt);
     } catch (error) {
-      fail(error);
+      this.fail(attempt, error);
       return;
     }
 
     if (typeof outcome === "string") {
-      stopTimeout?.();
+      attempt.ended();
       this.end(attempt, completed(attempt, outcome));
       return;
     }
-    attempt.race(outcome).then((result) => {
-      stopTimeout?.();
-      this.end(attempt, completed(attempt, result));
-    }, fail);
+    attempt.race(outcome).then(
+      (result) => {
+        attempt.ended();
+        this.end(attempt, completed(attempt, result));
+      },
+      (error: unknown) => this.fail(attempt, error),
+    );
+  }
+
+  private fail(attempt: Attempt, error: unknown): void {
+    attempt.ended();
+    this.end(attempt, failed(attempt, error, this.settings.clock.now()));
   }
 
   private end(attempt: Attempt, settlement: Settlement): void {
