@@ -6,11 +6,12 @@ const POLL_BATCH = 200;
 
 type Answer = TaskOutcome | null | "timeout";
 
-/** One `wait` call: how to answer it, and its timeout. */
+/** One `wait` call: how to answer it, its timeout, and the next waiter of the same task. */
 interface Waiter {
   resolve(answer: Answer): void;
   reject(error: unknown): void;
   timer: NodeJS.Timeout | undefined;
+  next: Waiter | undefined;
 }
 
 /**
@@ -19,10 +20,11 @@ interface Waiter {
  * covers backends and processes that send no signal.
  *
  * An application may wait on many thousands of tasks at once, so a wait is
- * one promise and one small record, answered directly where the task ends.
+ * one promise and one small record, answered directly where the task ends;
+ * the waiters of one task form a list from the first one, kept in the map.
  */
 export class ResultWaiter {
-  private readonly waiting = new Map<string, Waiter[]>();
+  private readonly waiting = new Map<string, Waiter>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
 
@@ -37,7 +39,7 @@ export class ResultWaiter {
    */
   wait(id: string, timeoutMs: number): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined };
+      const waiter: Waiter = { resolve, reject, timer: undefined, next: undefined };
       // Listen before looking, so that an end between the look and the listen is not missed.
       this.add(id, waiter);
       if (Number.isFinite(timeoutMs)) {
@@ -72,9 +74,8 @@ export class ResultWaiter {
   }
 
   private add(id: string, waiter: Waiter): void {
-    const waiters = this.waiting.get(id);
-    if (waiters) waiters.push(waiter);
-    else this.waiting.set(id, [waiter]);
+    waiter.next = this.waiting.get(id);
+    this.waiting.set(id, waiter);
 
     if (!this.pollTimer) {
       this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
@@ -84,13 +85,17 @@ export class ResultWaiter {
 
   /** Forgets `waiter`; false when it was answered already. */
   private remove(id: string, waiter: Waiter): boolean {
-    const waiters = this.waiting.get(id);
-    const at = waiters?.indexOf(waiter) ?? -1;
-    if (waiters === undefined || at === -1) return false;
-
+    const first = this.waiting.get(id);
+    if (first === waiter) {
+      if (waiter.next === undefined) this.forget(id);
+      else this.waiting.set(id, waiter.next);
+    } else {
+      let before = first;
+      while (before !== undefined && before.next !== waiter) before = before.next;
+      if (before === undefined) return false;
+      before.next = waiter.next;
+    }
     clearTimeout(waiter.timer);
-    if (waiters.length === 1) this.forget(id);
-    else waiters.splice(at, 1);
     return true;
   }
 
@@ -100,11 +105,11 @@ export class ResultWaiter {
 
   /** Every waiter of `id` gets `answer`. */
   private answerAll(id: string, answer: Answer): void {
-    const waiters = this.waiting.get(id);
-    if (!waiters) return;
+    let waiter = this.waiting.get(id);
+    if (waiter === undefined) return;
 
     this.forget(id);
-    for (const waiter of waiters) {
+    for (; waiter !== undefined; waiter = waiter.next) {
       clearTimeout(waiter.timer);
       waiter.resolve(answer);
     }
@@ -141,9 +146,9 @@ export class ResultWaiter {
         if (ids.length === POLL_BATCH) break;
       }
       for (const id of ids) {
-        const waiters = this.waiting.get(id) as Waiter[];
+        const first = this.waiting.get(id) as Waiter;
         this.waiting.delete(id);
-        this.waiting.set(id, waiters);
+        this.waiting.set(id, first);
       }
       await Promise.all(ids.map((id) => this.check(id)));
     } finally {

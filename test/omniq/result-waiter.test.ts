@@ -67,12 +67,15 @@ describe("ResultWaiter", () => {
 
   test("a wait past its timeout answers timeout; the task ending later changes nothing", async () => {
     const held = await hold("slow");
-    const other = waiter.wait("slow", Infinity);
+    const before = waiter.wait("slow", Infinity);
+    const timed = waiter.wait("slow", 30);
+    const after = waiter.wait("slow", Infinity);
 
-    assert.equal(await waiter.wait("slow", 30), "timeout");
+    assert.equal(await timed, "timeout");
 
     await storage.settle([completed(held)]);
-    assert.deepEqual(await other, { state: "completed", result: '"ok"' });
+    assert.deepEqual(await before, { state: "completed", result: '"ok"' });
+    assert.deepEqual(await after, { state: "completed", result: '"ok"' });
   });
 
   test("a finished signal without outcomes makes the waiter read the task", async () => {
