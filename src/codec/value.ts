@@ -47,6 +47,7 @@ const REVIVERS = {
  */
 export function encodeValue(value: unknown, root: string): string {
   if (Array.isArray(value) && value.length === 0) return ENCODED_EMPTY_LIST;
+  if (isPlainAtom(value)) return `${FORMAT_PREFIX}[${JSON.stringify(value)}]`;
 
   try {
     return FORMAT_PREFIX + stringify(value, REDUCERS);
@@ -66,6 +67,8 @@ export function encodeValue(value: unknown, root: string): string {
  */
 export function decodeValue(text: string, root = "payload"): unknown {
   if (text === ENCODED_EMPTY_LIST) return [];
+  const atom = readPlainAtom(text);
+  if (atom !== NOT_AN_ATOM) return atom;
 
   if (!text.startsWith(FORMAT_PREFIX)) {
     throw undecodable(text, root, `it does not start with "${FORMAT_PREFIX}"`);
@@ -77,6 +80,50 @@ export function decodeValue(text: string, root = "payload"): unknown {
     const reason = error instanceof Error ? error.message : String(error);
     throw undecodable(text, root, reason, error);
   }
+}
+
+/*
+ * Most results are one number, string, boolean or null. devalue writes such
+ * a value as a JSON array of just that value, which JSON itself writes and
+ * reads as well as devalue does, without devalue's walk of the value (on a
+ * no-op task, encoding its result through devalue cost more than running it).
+ * Strings may come out escaped differently from devalue's own text; either
+ * reads back the same.
+ */
+function isPlainAtom(value: unknown): value is number | string | boolean | null {
+  switch (typeof value) {
+    case "number":
+      // NaN, the infinities and -0 have no JSON form: devalue writes them its own way.
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "string":
+    case "boolean":
+      return true;
+    default:
+      return value === null;
+  }
+}
+
+const NOT_AN_ATOM = Symbol("not an atom");
+
+/** The value of a text that is `dv1:[atom]`, or NOT_AN_ATOM for anything else. */
+function readPlainAtom(text: string): unknown {
+  const open = FORMAT_PREFIX.length;
+  const first = text.charCodeAt(open + 1);
+  // "[" then an array, an object or nothing: a structure, left to devalue.
+  if (text.charCodeAt(open) !== 0x5b || first === 0x5b || first === 0x7b || first === 0x5d) {
+    return NOT_AN_ATOM;
+  }
+  if (!text.startsWith(FORMAT_PREFIX)) return NOT_AN_ATOM;
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.slice(open));
+  } catch {
+    return NOT_AN_ATOM;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 1) return NOT_AN_ATOM;
+  const [atom] = parsed as unknown[];
+  return typeof atom === "object" && atom !== null ? NOT_AN_ATOM : atom;
 }
 
 function refusal(error: unknown, value: unknown, root: string): SerializationError {

@@ -4,15 +4,27 @@ import { isFinal } from "../task/state.js";
 /** How many waiting tasks one poll looks at, so that many waiters cost little per poll. */
 const POLL_BATCH = 200;
 
-type Settle = (outcome: TaskOutcome | null) => void;
+type Answer = TaskOutcome | null | "timeout";
+
+/** One `wait` call: how to answer it, its timeout, and the next waiter of the same task. */
+interface Waiter {
+  resolve(answer: Answer): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+  next: Waiter | undefined;
+}
 
 /**
  * Waits for tasks to end. A `finished` signal from the backend wakes the
  * waiters of those tasks at once; a poll, a few waiting tasks at a time,
  * covers backends and processes that send no signal.
+ *
+ * An application may wait on many thousands of tasks at once, so a wait is
+ * one promise and one small record, answered directly where the task ends;
+ * the waiters of one task form a list from the first one, kept in the map.
  */
 export class ResultWaiter {
-  private readonly waiting = new Map<string, Set<Settle>>();
+  private readonly waiting = new Map<string, Waiter>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
 
@@ -25,49 +37,45 @@ export class ResultWaiter {
    * The task's final outcome; null for an unknown id; "timeout" when it has
    * not ended within `timeoutMs`.
    */
-  async wait(id: string, timeoutMs: number): Promise<TaskOutcome | null | "timeout"> {
-    let settle: Settle = () => {};
-    const ended = new Promise<TaskOutcome | null>((resolve) => {
-      settle = resolve;
-    });
-    // Listen before looking, so that an end between the look and the listen is not missed.
-    this.add(id, settle);
+  wait(id: string, timeoutMs: number): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined, next: undefined };
+      // Listen before looking, so that an end between the look and the listen is not missed.
+      this.add(id, waiter);
+      if (Number.isFinite(timeoutMs)) {
+        waiter.timer = setTimeout(() => this.answer(id, waiter, "timeout"), timeoutMs);
+      }
 
-    try {
-      const now = await this.storage.getOutcome(id);
-      if (now === null || isFinal(now.state)) return now;
-      return await withTimeout(ended, timeoutMs);
-    } finally {
-      this.remove(id, settle);
-    }
+      this.storage.getOutcome(id).then(
+        (now) => {
+          if (now === null || isFinal(now.state)) this.answer(id, waiter, now);
+        },
+        (error: unknown) => {
+          if (this.remove(id, waiter)) reject(error);
+        },
+      );
+    });
   }
 
   /** Called with a `finished` signal: its outcomes save a read where the backend sent them. */
   finished(ids: readonly string[], outcomes?: ReadonlyMap<string, TaskOutcome>): void {
     for (const id of ids) {
-      const settles = this.waiting.get(id);
-      if (!settles) continue;
+      if (!this.waiting.has(id)) continue;
 
       const outcome = outcomes?.get(id);
-      if (outcome) for (const settle of settles) settle(outcome);
+      if (outcome) this.answerAll(id, outcome);
       else void this.check(id);
     }
   }
 
   close(): void {
-    clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
-    for (const settles of this.waiting.values()) for (const settle of settles) settle(null);
-    this.waiting.clear();
+    this.stopPolling();
+    for (const id of [...this.waiting.keys()]) this.answerAll(id, null);
   }
 
-  private add(id: string, settle: Settle): void {
-    let settles = this.waiting.get(id);
-    if (!settles) {
-      settles = new Set();
-      this.waiting.set(id, settles);
-    }
-    settles.add(settle);
+  private add(id: string, waiter: Waiter): void {
+    waiter.next = this.waiting.get(id);
+    this.waiting.set(id, waiter);
 
     if (!this.pollTimer) {
       this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
@@ -75,49 +83,76 @@ export class ResultWaiter {
     }
   }
 
-  private remove(id: string, settle: Settle): void {
-    const settles = this.waiting.get(id);
-    settles?.delete(settle);
-    if (settles?.size === 0) this.waiting.delete(id);
-    if (this.waiting.size === 0) {
-      clearInterval(this.pollTimer);
-      this.pollTimer = undefined;
+  /** Forgets `waiter`; false when it was answered already. */
+  private remove(id: string, waiter: Waiter): boolean {
+    const first = this.waiting.get(id);
+    if (first === waiter) {
+      if (waiter.next === undefined) this.forget(id);
+      else this.waiting.set(id, waiter.next);
+    } else {
+      let before = first;
+      while (before !== undefined && before.next !== waiter) before = before.next;
+      if (before === undefined) return false;
+      before.next = waiter.next;
     }
+    clearTimeout(waiter.timer);
+    return true;
+  }
+
+  private answer(id: string, waiter: Waiter, answer: Answer): void {
+    if (this.remove(id, waiter)) waiter.resolve(answer);
+  }
+
+  /** Every waiter of `id` gets `answer`. */
+  private answerAll(id: string, answer: Answer): void {
+    let waiter = this.waiting.get(id);
+    if (waiter === undefined) return;
+
+    this.forget(id);
+    for (; waiter !== undefined; waiter = waiter.next) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(answer);
+    }
+  }
+
+  private forget(id: string): void {
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) this.stopPolling();
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
   }
 
   private async check(id: string): Promise<void> {
     const outcome = await this.storage.getOutcome(id).catch(() => undefined);
     if (outcome === undefined) return;
     if (outcome !== null && !isFinal(outcome.state)) return;
-    for (const settle of this.waiting.get(id) ?? []) settle(outcome);
+    this.answerAll(id, outcome);
   }
 
-  /** Looks at the longest-waiting tasks; a checked task moves to the back of the line. */
+  /**
+   * Looks at the longest-waiting tasks, all at once (a backend may batch the
+   * lookups); each one looked at moves to the back of the line.
+   */
   private async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {
-      const ids = [...this.waiting.keys()].slice(0, POLL_BATCH);
-      for (const id of ids) {
-        const settles = this.waiting.get(id);
-        if (!settles) continue;
-        this.waiting.delete(id);
-        this.waiting.set(id, settles);
-        await this.check(id);
+      const ids: string[] = [];
+      for (const id of this.waiting.keys()) {
+        ids.push(id);
+        if (ids.length === POLL_BATCH) break;
       }
+      for (const id of ids) {
+        const first = this.waiting.get(id) as Waiter;
+        this.waiting.delete(id);
+        this.waiting.set(id, first);
+      }
+      await Promise.all(ids.map((id) => this.check(id)));
     } finally {
       this.polling = false;
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T | "timeout"> {
-  if (!Number.isFinite(timeoutMs)) return promise;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    void promise.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }

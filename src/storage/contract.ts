@@ -33,6 +33,14 @@ export type Settlement =
     })
   | (Lease & { outcome: "cancelled"; error: TaskErrorInfo });
 
+/** The answer of `settleAndClaim`. */
+export interface SettledAndClaimed {
+  /** One boolean per settlement, as `settle` answers. */
+  applied: boolean[];
+  /** What the claim took, as `claim` answers. */
+  claimed: ClaimedTask[];
+}
+
 /** What a heartbeat learns about the tasks it renewed. */
 export interface HeartbeatReply {
   /** Leases that are no longer held (expired and taken, or settled): stop those tasks. */
@@ -122,6 +130,17 @@ export interface Storage {
    * current one and the task still runs; the answer says which applied.
    */
   settle(settlements: readonly Settlement[]): Promise<boolean[]>;
+
+  /**
+   * Optional: `settle` then `claim` in one step, for a worker whose ended
+   * tasks free the slots it refills: one write instead of two, which on an
+   * embedded database is most of the cost of a small task. The same rules
+   * as the two calls apply; if it throws, neither happened.
+   */
+  settleAndClaim?(
+    settlements: readonly Settlement[],
+    request: ClaimRequest,
+  ): Promise<SettledAndClaimed>;
 
   /**
    * Hands held tasks back untouched, for a worker that stops before running

@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
 import { encodeValue } from "../codec/value.js";
 import type { Storage } from "../storage/contract.js";
-import { runAsTask, type TaskContext } from "../task/context.js";
+import { runAsTask, runPlainAsTask, type TaskContext } from "../task/context.js";
 import { knownTaskNames } from "../task/define.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
-import type { WorkerOptions, WorkerSettings } from "./options.js";
+import type { AttemptHandle } from "./attempt.js";
+import { fromArguments, type WorkerOptions, type WorkerSettings } from "./options.js";
 import type { Pool } from "./pool/pool.js";
 import { threadSpawner } from "./pool/thread-member.js";
 import { makePool, taskSpec } from "./pool-worker.js";
@@ -18,7 +19,7 @@ import {
   type TaskFunction,
 } from "./task-function.js";
 import { importTaskModules } from "./task-modules.js";
-import { fromArguments, Worker } from "./worker.js";
+import { Worker } from "./worker.js";
 
 /**
  * Runs tasks on the event loop of this process, up to `concurrency` at once:
@@ -63,32 +64,41 @@ export class AsyncWorker extends Worker {
     await this.threads?.close(this.hurry ? 0 : this.settings.abortGraceMs);
   }
 
-  protected override async execute(
+  protected override execute(task: ClaimedTask, attempt: AttemptHandle): string | Promise<string> {
+    const fn = knownFunction(task.name);
+    if (fn === undefined) {
+      return findTaskFunction(task).then((found) => this.runFunction(task, found, attempt));
+    }
+    return this.runFunction(task, fn, attempt);
+  }
+
+  /** Runs `fn` for `task`; what a plain function returns is encoded at once, in this turn. */
+  private runFunction(
     task: ClaimedTask,
-    signal: AbortSignal,
-    started: () => void,
-  ): Promise<string> {
-    const fn = knownFunction(task.name) ?? (await findTaskFunction(task));
+    fn: TaskFunction,
+    attempt: AttemptHandle,
+  ): string | Promise<string> {
     if (this.threads && task.module && !isAsyncFunction(fn)) {
-      return this.threads.run(taskSpec(task), signal, started);
+      return this.threads.run(taskSpec(task), attempt.signal, () => attempt.started());
     }
 
-    started();
+    attempt.started();
     const args = decodeArgs(task);
-    const context = {
-      id: task.id,
-      name: task.name,
-      queue: task.queue,
-      attempt: task.attempts,
-      signal,
-    };
-    const result = await this.call(context, fn, args);
+    const result = this.call(new RunningTask(task, attempt), fn, args);
+    if (isThenable(result)) {
+      return Promise.resolve(result).then((value) => encodeValue(value, "result"));
+    }
     return encodeValue(result, "result");
   }
 
-  /** Calls the task's function as the current task; the gevent worker times it. */
+  /**
+   * Calls the task's function as the current task; the gevent worker times
+   * it. Only an `async` function needs the task to follow it through its
+   * awaits (see `runPlainAsTask`).
+   */
   protected call(context: TaskContext, fn: TaskFunction, args: unknown[]): unknown {
-    return runAsTask(context, () => fn(...args));
+    const run = isAsyncFunction(fn) ? runAsTask : runPlainAsTask;
+    return run(context, () => fn(...args));
   }
 
   private async startThreads(): Promise<Pool> {
@@ -99,4 +109,32 @@ export class AsyncWorker extends Worker {
     await pool.start();
     return pool;
   }
+}
+
+/** What `currentTask()` answers inside a task run here. */
+class RunningTask implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly #handle: AttemptHandle;
+
+  constructor(task: ClaimedTask, handle: AttemptHandle) {
+    this.#handle = handle;
+    this.id = task.id;
+    this.name = task.name;
+    this.queue = task.queue;
+    this.attempt = task.attempts;
+  }
+
+  /** Made only if the task asks for it. */
+  get signal(): AbortSignal {
+    return this.#handle.signal;
+  }
+}
+
+/** True for what `await` would wait for: a promise, or an object with a `then` method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
+  return typeof (value as { then?: unknown }).then === "function";
 }

@@ -10,49 +10,88 @@ import { lookupTask } from "../task/define.js";
 import type { BackoffSpec, ClaimedTask } from "../task/record.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 
-/** One attempt a worker holds, from claim until its settlement is written. */
-export interface Attempt {
-  task: ClaimedTask;
-  controller: AbortController;
-  /** Set when the attempt must end without running to its own end, with the reason. */
-  interrupted?: "timeout" | "cancel" | "lost" | "stopping";
-  cancelReason?: string;
+/** Why an attempt ended before its function did. */
+export type Interruption = "timeout" | "cancel" | "lost" | "stopping";
+
+/** What a worker type hands the code it runs for an attempt. */
+export interface AttemptHandle {
+  /** The attempt's signal, made when first asked for: leave it unread until needed. */
+  readonly signal: AbortSignal;
+  /** The task's function begins: its timeout counts from here, not from the claim. */
+  started(): void;
 }
 
 /**
- * Runs `work` for an attempt, ending early when its signal fires: a task
- * that ignores its signal cannot hold a worker's slot past its timeout.
+ * One attempt a worker holds, from claim until its settlement is written.
+ *
+ * Its `AbortSignal` is made only when something asks for it: most tasks
+ * never look, and making one (an AbortController, its EventTarget, and a
+ * listener to race the task against) costs more than running a small task.
+ * Ending the attempt early does not need the signal: `interrupt` ends the
+ * race directly, and fires the signal if it exists.
  */
-export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
+export class Attempt implements AttemptHandle {
+  /** Set when the attempt must end without running to its own end. */
+  interrupted: Interruption | undefined;
+  cancelReason: string | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private aborted = false;
+  private endRace: ((reason: unknown) => void) | undefined;
+  private timing = false;
+  private timer: NodeJS.Timeout | undefined;
 
-/** Starts the attempt's timeout, if it has one; returns what stops it. */
-export function armTimeout(attempt: Attempt): () => void {
-  const { timeoutMs } = attempt.task;
-  if (timeoutMs === null || timeoutMs <= 0) return () => {};
+  constructor(readonly task: ClaimedTask) {}
 
-  const timer = setTimeout(() => {
-    attempt.interrupted = "timeout";
-    attempt.controller.abort(
-      new TaskTimeoutError(`attempt ${attempt.task.attempts} timed out after ${timeoutMs} ms`),
-    );
-  }, timeoutMs);
-  return () => clearTimeout(timer);
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Starts the attempt's timeout, if it has one; only the first call counts. */
+  started(): void {
+    if (this.timing) return;
+    this.timing = true;
+
+    const { timeoutMs } = this.task;
+    if (timeoutMs === null || timeoutMs <= 0) return;
+    this.timer = setTimeout(() => {
+      this.interrupted = "timeout";
+      this.abort(
+        new TaskTimeoutError(`attempt ${this.task.attempts} timed out after ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+  }
+
+  /** The function is over, one way or another: its timeout no longer runs. */
+  ended(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Fires the signal (once) and ends `race` with `reason`. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.endRace?.(reason);
+  }
+
+  /**
+   * Runs `work` for the attempt, ending early when it is aborted: a task
+   * that ignores its signal cannot hold a worker's slot past its timeout.
+   */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(this.abortReason);
+    return new Promise<T>((resolve, reject) => {
+      this.endRace = reject;
+      work.then(resolve, reject);
+    });
+  }
 }
 
 /** The settlement of an attempt whose function returned `result` (encoded). */

@@ -4,8 +4,8 @@ import type { TaskContext } from "../task/context.js";
 import { AsyncWorker } from "./async-worker.js";
 import { reportBlock, watchBlocks } from "./gevent/watchdog.js";
 import type { WorkerOptions, WorkerSettings } from "./options.js";
+import { fromArguments } from "./options.js";
 import type { TaskFunction } from "./task-function.js";
-import { fromArguments } from "./worker.js";
 
 /**
  * Runs thousands of tasks at once on one event loop (default concurrency

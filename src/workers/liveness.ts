@@ -119,6 +119,15 @@ export class LivenessCheck {
     }
   }
 
+  /**
+   * The settling write claimed for the worker (`Storage.settleAndClaim`): a
+   * claim all the same, so a worker kept busy that way is not idle.
+   */
+  refilled(): void {
+    this.lastClaimEndedAt = Date.now();
+    this.everClaimed = true;
+  }
+
   /** A wake-up for one of the worker's queues arrived: the wake-up path works. */
   heard(): void {
     this.degraded = false;

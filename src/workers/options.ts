@@ -267,3 +267,16 @@ export function workerSettingsFromConfig(
     livenessCheckMs: worker.livenessCheckMs,
   };
 }
+
+/**
+ * The storage and settings from a worker class's constructor arguments:
+ * options when it stands alone, or what `OmniQ` shares with it.
+ */
+export function fromArguments(
+  optionsOrStorage: WorkerOptions | Storage | string,
+  settings?: WorkerSettings,
+): { source: string | Storage; settings: WorkerSettings } {
+  if (settings) return { source: optionsOrStorage as string | Storage, settings };
+  const { storage, ...options } = optionsOrStorage as WorkerOptions;
+  return { source: storage, settings: resolveWorkerSettings(options) };
+}

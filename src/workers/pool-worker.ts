@@ -1,5 +1,6 @@
 import type { OmniQLogger } from "../config/logger.js";
 import type { ClaimedTask } from "../task/record.js";
+import type { AttemptHandle } from "./attempt.js";
 import type { CompleteSettings } from "./options.js";
 import type { SpawnMember } from "./pool/member.js";
 import { Pool } from "./pool/pool.js";
@@ -41,14 +42,10 @@ export abstract class PoolWorker extends Worker {
     await this.pool.start();
   }
 
-  protected override execute(
-    task: ClaimedTask,
-    signal: AbortSignal,
-    started: () => void,
-  ): Promise<string> {
+  protected override execute(task: ClaimedTask, attempt: AttemptHandle): Promise<string> {
     const pool = this.pool;
     if (!pool) return Promise.reject(new Error("the worker has not started"));
-    return pool.run(taskSpec(task), signal, started);
+    return pool.run(taskSpec(task), attempt.signal, () => attempt.started());
   }
 
   // Members still running handed-back tasks get the abort grace to end them, then are killed.

@@ -1,9 +1,9 @@
 import type { Storage } from "../storage/contract.js";
 import type { WorkerOptions, WorkerSettings } from "./options.js";
+import { fromArguments } from "./options.js";
 import { childSpawner } from "./pool/child-member.js";
 import type { SpawnMember } from "./pool/member.js";
 import { PoolWorker } from "./pool-worker.js";
-import { fromArguments } from "./worker.js";
 
 /**
  * Runs tasks in a pool of child processes (`child_process.fork`), one task

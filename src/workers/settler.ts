@@ -1,4 +1,18 @@
-import type { Settlement, Storage } from "../storage/contract.js";
+import type { ClaimRequest, Settlement, Storage } from "../storage/contract.js";
+import type { ClaimedTask } from "../task/record.js";
+
+/**
+ * What lets a batch of settlements also refill the worker, on a backend that
+ * can settle and claim in one write (`Storage.settleAndClaim`).
+ */
+export interface Refill {
+  /** The claim to make along with `settling` settlements, or null for none. */
+  request(settling: number): ClaimRequest | null;
+  /** Takes what that claim got; called after the batch's `onWritten` calls. */
+  claimed(tasks: readonly ClaimedTask[]): void;
+  /** The write that carried a `request` is over, whatever came of it. */
+  done(): void;
+}
 
 /**
  * Gathers the ends of attempts and writes them in batches: one `settle` call
@@ -17,6 +31,7 @@ export class Settler {
     private readonly storage: Storage,
     private readonly onWritten: (settlement: Settlement, applied: boolean) => void,
     private readonly onError: (error: unknown) => void,
+    private readonly refill?: Refill,
     private readonly retryMs = 500,
   ) {}
 
@@ -51,21 +66,41 @@ export class Settler {
     this.pending = [];
     this.writing = true;
 
+    // Asked for only where the backend can do both at once, so a request
+    // made is a request carried.
+    const refill = this.storage.settleAndClaim ? this.refill : undefined;
+    const request = refill?.request(batch.length) ?? null;
+    let failed = false;
     try {
-      const applied = await this.storage.settle(batch);
-      batch.forEach((settlement, i) => {
-        this.onWritten(settlement, applied[i] === true);
-      });
+      await this.writeBatch(batch, request);
     } catch (error) {
+      failed = true;
       this.onError(error);
+    } finally {
+      // Before any pause: the worker's own claims wait for this.
+      if (request !== null) refill?.done();
+    }
+
+    if (failed) {
       this.pending = batch.concat(this.pending);
       await new Promise((resolve) => setTimeout(resolve, this.retryMs));
-    } finally {
-      this.writing = false;
     }
+    this.writing = false;
 
     if (this.pending.length > 0 && !this.closed) this.schedule();
     else this.release();
+  }
+
+  private async writeBatch(batch: Settlement[], request: ClaimRequest | null): Promise<void> {
+    const both =
+      request !== null && this.storage.settleAndClaim
+        ? await this.storage.settleAndClaim(batch, request)
+        : { applied: await this.storage.settle(batch), claimed: [] };
+
+    for (let i = 0; i < batch.length; i++) {
+      this.onWritten(batch[i] as Settlement, both.applied[i] === true);
+    }
+    if (request !== null) this.refill?.claimed(both.claimed);
   }
 
   private release(): void {

@@ -1,10 +1,10 @@
 import type { Storage } from "../storage/contract.js";
 import type { WorkerOptions, WorkerSettings } from "./options.js";
+import { fromArguments } from "./options.js";
 import type { SpawnMember } from "./pool/member.js";
 import { threadSpawner } from "./pool/thread-member.js";
 import { PoolWorker } from "./pool-worker.js";
 import { findTsxApi } from "./runtime/entry.js";
-import { fromArguments } from "./worker.js";
 
 /**
  * Runs tasks in a pool of `worker_threads`, one task per thread at a time:

@@ -1,34 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
-import type { Settlement, Storage, StorageSignal } from "../storage/contract.js";
+import type { ClaimRequest, Settlement, Storage, StorageSignal } from "../storage/contract.js";
 import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
-import { type Attempt, armTimeout, completed, failed, raceSignal } from "./attempt.js";
+import { Attempt, type AttemptHandle, completed, failed } from "./attempt.js";
 import { LivenessCheck, type WorkerHealth } from "./liveness.js";
-import {
-  type CompleteSettings,
-  completeSettings,
-  resolveWorkerSettings,
-  type WorkerOptions,
-  type WorkerSettings,
-} from "./options.js";
+import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
 import { Settler } from "./settler.js";
 import { Wakeup } from "./wakeup.js";
-
-/**
- * The storage and settings from a worker class's constructor arguments:
- * options when it stands alone, or what `OmniQ` shares with it.
- */
-export function fromArguments(
-  optionsOrStorage: WorkerOptions | Storage | string,
-  settings?: WorkerSettings,
-): { source: string | Storage; settings: WorkerSettings } {
-  if (settings) return { source: optionsOrStorage as string | Storage, settings };
-  const { storage, ...options } = optionsOrStorage as WorkerOptions;
-  return { source: storage, settings: resolveWorkerSettings(options) };
-}
 
 /** Pause after a failed claim before trying again, in ms. */
 const CLAIM_RETRY_MS = 500;
@@ -60,6 +41,10 @@ export abstract class Worker {
   private ending = false;
   private unsubscribe: (() => void) | undefined;
   private readonly liveness: LivenessCheck;
+  /** The claim loop waits for a slot to free up. */
+  private waitingForSlot = false;
+  /** A settlement write also claims for this worker: the loop must not claim meanwhile. */
+  private refilling = false;
 
   /**
    * @param source - the storage to use, or a URL to open at start (and close at stop).
@@ -92,15 +77,12 @@ export abstract class Worker {
   }
 
   /**
-   * Runs one task's function and returns its encoded result. Calls `started`
-   * when the function begins: the task's timeout counts from there, so a
-   * task waiting for a free thread is not timed out for the wait.
+   * Runs one task's function and returns its encoded result. Calls
+   * `attempt.started()` when the function begins: the task's timeout counts
+   * from there, so a task waiting for a free thread is not timed out for the
+   * wait. A string returned (rather than a promise) settles the attempt at once.
    */
-  protected abstract execute(
-    task: ClaimedTask,
-    signal: AbortSignal,
-    started: () => void,
-  ): Promise<string>;
+  protected abstract execute(task: ClaimedTask, attempt: AttemptHandle): string | Promise<string>;
 
   /** Prepares what `execute` needs (pools, task modules). */
   protected async prepare(): Promise<void> {}
@@ -177,6 +159,17 @@ export abstract class Worker {
       this.storage,
       (settlement, applied) => this.settled(settlement, applied),
       (error) => this.log.warn({ err: toErrorInfo(error) }, "settling failed; will retry"),
+      {
+        request: (settling) => this.refillRequest(settling),
+        claimed: (tasks) => {
+          this.liveness.refilled();
+          for (const task of tasks) this.begin(task);
+        },
+        done: () => {
+          this.refilling = false;
+          this.slotFreed.wake();
+        },
+      },
     );
     try {
       await this.prepare();
@@ -256,8 +249,10 @@ export abstract class Worker {
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
       const free = this.capacity - this.held.size;
-      if (free <= 0 || this.held.size > this.refillAt) {
+      if (free <= 0 || this.held.size > this.refillAt || this.refilling) {
+        this.waitingForSlot = true;
         await this.slotFreed.next();
+        this.waitingForSlot = false;
         continue;
       }
 
@@ -277,13 +272,7 @@ export abstract class Worker {
     this.liveness.claimStarted();
     let tasks: ClaimedTask[] | null = null;
     try {
-      tasks = await this.storage.claim({
-        queues: this.settings.queues,
-        workers: [this.type],
-        limit,
-        owner: this.id,
-        leaseMs: this.settings.leaseMs,
-      });
+      tasks = await this.storage.claim(this.claimRequest(limit));
     } catch (error) {
       this.log.warn({ err: toErrorInfo(error) }, "claim failed; will retry");
     }
@@ -291,28 +280,71 @@ export abstract class Worker {
     return tasks;
   }
 
-  private begin(task: ClaimedTask): void {
-    const attempt: Attempt = { task, controller: new AbortController() };
-    this.held.set(task.id, attempt);
-    void this.run(attempt);
+  private claimRequest(limit: number): ClaimRequest {
+    return {
+      queues: this.settings.queues,
+      workers: [this.type],
+      limit,
+      owner: this.id,
+      leaseMs: this.settings.leaseMs,
+    };
   }
 
-  private async run(attempt: Attempt): Promise<void> {
-    let stopTimeout: (() => void) | undefined;
-    const started = () => {
-      stopTimeout ??= armTimeout(attempt);
-    };
-    let settlement: Settlement;
+  /**
+   * The claim a settlement write makes for this worker, where the backend
+   * does both in one step: the claim the loop would make once the
+   * settlements free their slots. Only while the loop waits for a slot,
+   * so the two never claim at once.
+   */
+  private refillRequest(settling: number): ClaimRequest | null {
+    if (this.state !== "running" || !this.waitingForSlot || this.refilling) return null;
+
+    const left = this.held.size - settling;
+    if (left > this.refillAt) return null;
+    this.refilling = true;
+    return this.claimRequest(Math.min(this.capacity - left, this.settings.claimBatch));
+  }
+
+  private begin(task: ClaimedTask): void {
+    const attempt = new Attempt(task);
+    this.held.set(task.id, attempt);
+    this.run(attempt);
+  }
+
+  /**
+   * Runs an attempt and hands its settlement to the settler. A function
+   * that returns at once is settled in the same turn, with no promise made:
+   * for a small task the promises would cost more than the task.
+   */
+  private run(attempt: Attempt): void {
+    let outcome: string | Promise<string>;
     try {
-      const work = this.execute(attempt.task, attempt.controller.signal, started);
-      const result = await raceSignal(work, attempt.controller.signal);
-      settlement = completed(attempt, result);
+      outcome = this.execute(attempt.task, attempt);
     } catch (error) {
-      settlement = failed(attempt, error, this.settings.clock.now());
-    } finally {
-      stopTimeout?.();
+      this.fail(attempt, error);
+      return;
     }
 
+    if (typeof outcome === "string") {
+      attempt.ended();
+      this.end(attempt, completed(attempt, outcome));
+      return;
+    }
+    attempt.race(outcome).then(
+      (result) => {
+        attempt.ended();
+        this.end(attempt, completed(attempt, result));
+      },
+      (error: unknown) => this.fail(attempt, error),
+    );
+  }
+
+  private fail(attempt: Attempt, error: unknown): void {
+    attempt.ended();
+    this.end(attempt, failed(attempt, error, this.settings.clock.now()));
+  }
+
+  private end(attempt: Attempt, settlement: Settlement): void {
     // A lost lease belongs to someone else now; a handed-back task is already waiting again.
     if (attempt.interrupted === "lost" || attempt.interrupted === "stopping") return;
     this.settler.add(settlement);
@@ -347,7 +379,7 @@ export abstract class Worker {
     if (attempt.interrupted) return;
     attempt.interrupted = why;
     attempt.cancelReason = reason;
-    attempt.controller.abort(new Error(reason));
+    attempt.abort(new Error(reason));
   }
 
   private async heartbeat(): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { parse as devalueParse, stringify as devalueStringify } from "devalue";
 import {
   decodeValue,
   ENCODED_EMPTY_LIST,
@@ -160,6 +161,37 @@ describe("encodeValue and decodeValue round trips", () => {
 
     assert.equal(Object.getPrototypeOf(back[0]), null);
     assert.deepEqual(back, value);
+  });
+
+  test("plain numbers, strings, booleans and null alone take the short path, in devalue's format", () => {
+    const atoms = [
+      0,
+      42,
+      -7,
+      2.5,
+      1e21,
+      Number.MAX_SAFE_INTEGER,
+      "",
+      "x",
+      '"</script>\u2028',
+      "\ud800",
+    ];
+    for (const atom of [...atoms, true, false, null]) {
+      const text = encodeValue(atom, "result");
+      assert.equal(text, `${FORMAT_PREFIX}[${JSON.stringify(atom)}]`);
+      assert.equal(decodeValue(text), atom);
+      // Readable by devalue itself, and devalue's own text of the same value reads back too.
+      assert.equal(devalueParse(text.slice(FORMAT_PREFIX.length)), atom);
+      assert.equal(decodeValue(FORMAT_PREFIX + devalueStringify(atom)), atom);
+    }
+  });
+
+  test("values JSON cannot write alone keep devalue's form", () => {
+    for (const value of [NaN, Infinity, -Infinity, -0, undefined, 5n]) {
+      const text = encodeValue(value, "result");
+      assert.equal(text, FORMAT_PREFIX + devalueStringify(value));
+      assert.ok(Object.is(decodeValue(text), value));
+    }
   });
 
   test("top-level undefined and plain values", () => {

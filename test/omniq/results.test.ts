@@ -37,6 +37,23 @@ for (const kind of EMBEDDED) {
       }
     });
 
+    test("a plain function's thenable is awaited; a result that cannot be stored fails the task", async () => {
+      const { omniq, close } = await openTestOmniQ(kind);
+      try {
+        // biome-ignore lint/suspicious/noThenProperty: the test is about a thenable that is no promise
+        const thenable = () => ({ then: (resolve: (value: number) => void) => resolve(7) });
+        assert.equal(await omniq.getResult(await omniq.enqueue(thenable), { timeout: "5s" }), 7);
+
+        const id = await omniq.enqueue(() => () => 1);
+        const error = await omniq.getResult(id, { timeout: "5s" }).catch((e: unknown) => e);
+        assert.ok(error instanceof TaskFailedError);
+        assert.equal(error.remote.name, "SerializationError");
+        assert.match(error.remote.message, /result is a function/);
+      } finally {
+        await close();
+      }
+    });
+
     test("a failed task throws TaskFailedError carrying the task's error", async () => {
       const { omniq, close } = await openTestOmniQ(kind);
       try {

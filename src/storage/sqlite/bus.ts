@@ -1,5 +1,6 @@
 import type { StorageSignal } from "../contract.js";
 import type { Changes } from "./changes.js";
+import { WalFlusher } from "./wal-flusher.js";
 import { WalWatcher } from "./watch.js";
 
 type Listener = (signal: StorageSignal) => void;
@@ -15,11 +16,15 @@ export class FileChannel {
   private handles = 0;
   private watchers = 0;
   private watcher: WalWatcher | null = null;
+  private readonly flusher: WalFlusher;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.flusher = new WalFlusher(`${path}-wal`);
+  }
 
   /** Sends the signals of a committed transaction to every listener on the file. */
   publish(changes: Changes): void {
+    this.flusher.wrote();
     if (this.watcher !== null && changes.firstSeq !== 0) {
       this.watcher.noteOwn(changes.firstSeq, changes.lastSeq);
     }
@@ -83,7 +88,9 @@ export class FileChannel {
   /** Counts a handle closed; true when none is left, so the channel can go. */
   detach(): boolean {
     this.handles--;
-    return this.handles === 0;
+    if (this.handles > 0) return false;
+    this.flusher.close();
+    return true;
   }
 }
 

@@ -4,14 +4,15 @@ import { decodeError } from "./rows.js";
 
 /*
  * What a claim reads of each task it takes. Only the columns the claim does
- * not already know: the queue is the one asked for, and the state and lease
- * columns are about to be overwritten. better-sqlite3 converts each column
+ * not already know: the queue and worker type are the ones asked for, the
+ * state and lease columns are about to be overwritten, and a task that waits
+ * has no finish time. better-sqlite3 converts each column
  * of each row on its own (a timestamp even allocates a number), so at 50
  * rows a claim the columns left out are a measurable part of its cost.
  */
 export const CANDIDATE_COLUMNS = `seq, id, name, priority, payload, run_at, created_at,
-  max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, attempts,
-  lease_losses, token, finished_at, cancel_requested, last_error`;
+  max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, module, attempts,
+  lease_losses, token, cancel_requested, last_error`;
 
 /** A row as `CANDIDATE_COLUMNS` selects it in raw mode. */
 export type CandidateTuple = [
@@ -27,12 +28,10 @@ export type CandidateTuple = [
   expiresAt: number | null,
   resultTtlMs: number,
   backoff: string | null,
-  worker: string,
   module: string | null,
   attempts: number,
   leaseLosses: number,
   token: number,
-  finishedAt: number | null,
   cancelRequested: number,
   lastError: string | null,
 ];
@@ -47,15 +46,21 @@ export interface LeaseGrant {
   now: number;
 }
 
+/** What a claim knows of a candidate row without reading it: where it was found. */
+export interface FoundIn {
+  queue: string;
+  worker: WorkerType;
+}
+
 /**
  * The record of a task as a claim leaves it, built from the row read before
  * the claim's UPDATE rather than read back after it.
  */
-export function toClaimedTask(row: CandidateTuple, queue: string, lease: LeaseGrant): ClaimedTask {
+export function toClaimedTask(row: CandidateTuple, found: FoundIn, lease: LeaseGrant): ClaimedTask {
   return {
     id: row[1],
     name: row[2],
-    queue,
+    queue: found.queue,
     priority: row[3],
     payload: row[4],
     runAt: row[5],
@@ -65,18 +70,18 @@ export function toClaimedTask(row: CandidateTuple, queue: string, lease: LeaseGr
     expiresAt: row[9],
     resultTtlMs: row[10],
     backoff: decodeBackoff(row[11]),
-    worker: row[12] as WorkerType,
-    module: row[13],
+    worker: found.worker,
+    module: row[12],
     state: "running",
-    attempts: row[14] + 1,
-    leaseLosses: row[15],
-    token: row[16] + 1,
+    attempts: row[13] + 1,
+    leaseLosses: row[14],
+    token: row[15] + 1,
     leaseOwner: lease.owner,
     leaseExpiresAt: lease.expiresAt,
     startedAt: lease.now,
-    finishedAt: row[17],
-    cancelRequested: row[18] !== 0,
-    lastError: decodeError(row[19]),
+    finishedAt: null,
+    cancelRequested: row[16] !== 0,
+    lastError: decodeError(row[17]),
   };
 }
 

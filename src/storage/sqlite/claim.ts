@@ -1,7 +1,13 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { WorkerType } from "../../task/state.js";
 import type { ClaimRequest } from "../contract.js";
-import { AT, type CandidateTuple, type LeaseGrant, toClaimedTask } from "./candidates.js";
+import {
+  AT,
+  type CandidateTuple,
+  type FoundIn,
+  type LeaseGrant,
+  toClaimedTask,
+} from "./candidates.js";
 import type { Changes } from "./changes.js";
 import type { Statements } from "./statements.js";
 
@@ -29,10 +35,10 @@ export function claimTasks(
     const room = request.limit - claimed.length;
     if (room <= 0) break;
 
-    for (const row of pickCandidates(statements, queue, request.workers, now, room)) {
+    pickCandidates(statements, queue, request.workers, now, room, (row, found) => {
       seqs.push(row[AT.seq]);
-      claimed.push(toClaimedTask(row, queue, lease));
-    }
+      claimed.push(toClaimedTask(row, found, lease));
+    });
   }
   if (seqs.length === 0) return claimed;
 
@@ -43,27 +49,35 @@ export function claimTasks(
   return claimed;
 }
 
-/** The next `limit` due tasks of one queue, in claim order. */
+/** Hands `take` the next `limit` due tasks of one queue, in claim order, with where each was found. */
 function pickCandidates(
   statements: Statements,
   queue: string,
   workers: readonly WorkerType[],
   now: number,
   limit: number,
-): CandidateTuple[] {
+  take: (row: CandidateTuple, found: FoundIn) => void,
+): void {
   // The ready index is ordered within one (queue, worker) pair, so one worker
   // type is a single index range that stops after `limit` rows.
   if (workers.length === 1) {
-    return statements.candidates.all(queue, workers[0] as string, now, now, limit);
+    const found: FoundIn = { queue, worker: workers[0] as WorkerType };
+    for (const row of statements.candidates.all(queue, found.worker, now, now, limit)) {
+      take(row, found);
+    }
+    return;
   }
 
   // Several worker types: the best `limit` of each range, merged.
-  const rows: CandidateTuple[] = [];
+  const rows: Array<[CandidateTuple, FoundIn]> = [];
   for (const worker of new Set(workers)) {
-    rows.push(...statements.candidates.all(queue, worker, now, now, limit));
+    const found: FoundIn = { queue, worker };
+    for (const row of statements.candidates.all(queue, worker, now, now, limit)) {
+      rows.push([row, found]);
+    }
   }
-  rows.sort(claimOrder);
-  return rows.slice(0, limit);
+  rows.sort(([a], [b]) => claimOrder(a, b));
+  for (const [row, found] of rows.slice(0, limit)) take(row, found);
 }
 
 /** Priority descending, then run-at, then enqueue order. */

@@ -12,6 +12,7 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  SettledAndClaimed,
   Settlement,
   Storage,
   StorageSignal,
@@ -98,9 +99,7 @@ export class SqliteStorage implements Storage {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
-    if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0) {
-      return [];
-    }
+    if (!asksForWork(request)) return [];
     return this.write("claim", (changes) => claimTasks(this.statements, request, changes));
   }
 
@@ -114,6 +113,18 @@ export class SqliteStorage implements Storage {
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
     return this.write("settle", (changes) => settleTasks(this.statements, settlements, changes));
+  }
+
+  // One transaction, so one commit: the settlements go first, so that the
+  // claim sees the slots and rows they freed.
+  async settleAndClaim(
+    settlements: readonly Settlement[],
+    request: ClaimRequest,
+  ): Promise<SettledAndClaimed> {
+    return this.write("settleAndClaim", (changes) => ({
+      applied: settleTasks(this.statements, settlements, changes),
+      claimed: asksForWork(request) ? claimTasks(this.statements, request, changes) : [],
+    }));
   }
 
   async release(leases: readonly Lease[]): Promise<void> {
@@ -300,6 +311,11 @@ export class SqliteStorage implements Storage {
       cause,
     });
   }
+}
+
+/** False for a claim that can take nothing, which then needs no transaction. */
+function asksForWork(request: ClaimRequest): boolean {
+  return request.limit > 0 && request.queues.length > 0 && request.workers.length > 0;
 }
 
 /** The SQLite error code (such as `SQLITE_BUSY`) of a thrown value, if it has one. */
