@@ -5,7 +5,7 @@
 //   npm run build
 //   OMNIQ_ADAPTER=$PWD/bench/peers-adapter.mjs ../shared/bench/compare.sh noop plainjob omniq
 //
-// Options (after --system omniq): --backend sqlite|memory|postgres|redis|nats
+// Options (after --system omniq): --backend sqlite|memory|file|postgres|redis|nats
 // (default sqlite), --worker async|thread|process|gevent (default async, and
 // thread for the cpu scenario). OMNIQ_STORAGE overrides the storage URL.
 //
@@ -22,7 +22,7 @@ const CHUNK = Number(process.env.BENCH_BULK_CHUNK ?? 1000);
 
 export const meta = {
   system: "omniq",
-  backend: "sqlite|memory|postgres|redis|nats (--backend)",
+  backend: "sqlite|memory|file|postgres|redis|nats (--backend)",
   version: "omniq (this checkout)",
   scenarios: ["noop", "latency", "cpu"],
 };
@@ -41,6 +41,8 @@ function storageUrl(backend) {
       return `sqlite://${join(DATA, "omniq-bench.db")}`;
     case "memory":
       return "memory://bench";
+    case "file":
+      return `file://${join(DATA, "files")}`;
     case "postgres":
       return `${process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"}?schema=omniq_bench_${RUN}`;
     case "redis":
@@ -52,8 +54,10 @@ function storageUrl(backend) {
   }
 }
 
-/** A SQLite file from an earlier run is removed, so every run starts from an empty queue. */
-function removeSqlite(url) {
+/** A SQLite file or files folder from an earlier run is removed, so every run starts from an empty queue. */
+function removeLocal(url) {
+  if (url.startsWith("file://"))
+    rmSync(url.slice("file://".length), { recursive: true, force: true });
   if (!url.startsWith("sqlite://")) return;
   for (const suffix of ["", "-wal", "-shm"])
     rmSync(url.slice("sqlite://".length) + suffix, { force: true });
@@ -75,7 +79,7 @@ export async function create(ctx) {
     notes,
     backend,
     async setup() {
-      removeSqlite(storage);
+      removeLocal(storage);
       producer = await OmniQ.open({ storage, worker: false, defaultWorker: workerType });
     },
     async enqueueMany(payloads) {
