@@ -143,8 +143,10 @@ describe("postgres: server outages", { skip }, () => {
     assert.ok(stats.executions >= TOTAL);
 
     // The listener is back too: a new task from the other handle wakes this one.
+    // Usually within the reconnect backoff (2 s at most); a LISTEN connection
+    // that did not hear the crash is found by the listener's ping (every 15 s).
     await producer.enqueue([dueNow("after-restart", "after")]);
-    await until(() => signals.some((s) => s.type === "ready" && s.queue === "after"), 10_000);
+    await until(() => signals.some((s) => s.type === "ready" && s.queue === "after"), 30_000);
   });
 
   test("a handle opened while the server is down fails at once with StorageError", {
