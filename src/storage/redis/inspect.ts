@@ -24,19 +24,20 @@ export class Inspector {
     return hash.state === undefined ? null : recordFromHash(hash);
   }
 
-  async getOutcome(id: string): Promise<TaskOutcome | null> {
-    const [state, result, lastError] = await this.client.hmget(
-      `${this.prefix}:task:${id}`,
-      "state",
-      "result",
-      "lastError",
-    );
-    if (state === null || state === undefined) return null;
+  /** The outcomes of `ids` in one script call, in their order; null for an unknown id. */
+  async getOutcomes(ids: readonly string[]): Promise<(TaskOutcome | null)[]> {
+    const flat = (await runScript(this.client, "omniqOutcomes", [...this.base(), ...ids])) as (
+      | string
+      | null
+    )[];
 
-    const outcome: TaskOutcome = { state: state as TaskState };
-    if (state === "completed" && result !== null && result !== undefined) outcome.result = result;
-    if (lastError !== null && lastError !== undefined) outcome.error = JSON.parse(lastError);
-    return outcome;
+    const outcomes: (TaskOutcome | null)[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      outcomes.push(
+        toOutcome(flat[3 * i] ?? null, flat[3 * i + 1] ?? null, flat[3 * i + 2] ?? null),
+      );
+    }
+    return outcomes;
   }
 
   /** Pages through the queues' indexes in enqueue order, `LIST_CHUNK` tasks per script call. */
@@ -115,4 +116,17 @@ export class Inspector {
     const [newest] = await this.client.zrange(`${this.prefix}:log`, -1, -1);
     return newest === undefined ? 0 : (eventsOf(newest).at(-1)?.seq ?? 0);
   }
+}
+
+/** A task's end from its stored state, result and lastError; a new object each time. */
+function toOutcome(
+  state: string | null,
+  result: string | null,
+  lastError: string | null,
+): TaskOutcome | null {
+  if (state === null) return null;
+  const outcome: TaskOutcome = { state: state as TaskState };
+  if (state === "completed" && result !== null) outcome.result = result;
+  if (lastError !== null) outcome.error = JSON.parse(lastError);
+  return outcome;
 }

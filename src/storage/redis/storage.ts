@@ -18,6 +18,7 @@ import type {
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
+import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { runScript, type ScriptArg } from "./connection.js";
 import type { Deadlines } from "./deadlines.js";
 import { type ClaimedValues, claimedRecord, enqueueValues } from "./hash.js";
@@ -25,7 +26,7 @@ import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
 import { CLAIMED_WIDTH } from "./scripts/claim.js";
 import type { ScriptName } from "./scripts/index.js";
-import type { ScriptSignals, SignalHub } from "./signals.js";
+import { finalOutcome, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
 import type { RedisTarget } from "./url.js";
 
 /** The parts a `RedisStorage` runs on, opened by `openRedisStorage`. */
@@ -48,6 +49,10 @@ const QUIT_TIMEOUT_MS = 2_000;
  */
 export class RedisStorage implements Storage {
   private readonly inspector: Inspector;
+  /** `getOutcome` calls of one turn share one script call (see OutcomeBatcher). */
+  private readonly outcomes = new OutcomeBatcher((ids) =>
+    this.guard("getOutcome", () => this.inspector.getOutcomes(ids)),
+  );
   private closing: Promise<void> | null = null;
 
   constructor(private readonly parts: RedisParts) {
@@ -102,14 +107,19 @@ export class RedisStorage implements Storage {
     if (settlements.length === 0) return [];
     const args: ScriptArg[] = this.base();
     for (const s of settlements) {
-      if (s.outcome === "completed") args.push(s.id, s.token, s.outcome, s.result, "");
+      const entry = outcomeEntry(s);
+      if (s.outcome === "completed") args.push(s.id, s.token, s.outcome, s.result, "", entry);
       else {
         const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
-        args.push(s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt);
+        args.push(s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt, entry);
       }
     }
 
-    const applied = (await this.guard("settle", () => this.write("omniqSettle", args))) as number[];
+    const [applied, ...signals] = (await this.guard("settle", () =>
+      runScript(this.parts.commands, "omniqSettle", args),
+    )) as [number[], ...ScriptSignals];
+    // This handle's listeners learn the outcomes from the settlements themselves.
+    this.parts.hub.deliver(signals, finishedOutcomes(settlements, applied));
     return applied.map((one) => one === 1);
   }
 
@@ -132,7 +142,7 @@ export class RedisStorage implements Storage {
   }
 
   getOutcome(id: string): Promise<TaskOutcome | null> {
-    return this.guard("getOutcome", () => this.inspector.getOutcome(id));
+    return this.outcomes.get(id);
   }
 
   listTasks(filter?: TaskFilter): Promise<TaskRecord[]> {
@@ -170,6 +180,8 @@ export class RedisStorage implements Storage {
   }
 
   close(): Promise<void> {
+    // Lookups asked for before close go out before the connection does.
+    this.outcomes.flush();
     this.parts.deadlines.close();
     this.closing ??= Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]).then(
       () => undefined,
@@ -220,6 +232,19 @@ export class RedisStorage implements Storage {
       { cause: error },
     );
   }
+}
+
+/** The outcomes of the settlements that applied and ended their tasks, by id. */
+function finishedOutcomes(
+  settlements: readonly Settlement[],
+  applied: readonly number[],
+): Map<string, TaskOutcome> {
+  const outcomes = new Map<string, TaskOutcome>();
+  settlements.forEach((settlement, i) => {
+    const outcome = applied[i] === 1 ? finalOutcome(settlement) : null;
+    if (outcome) outcomes.set(settlement.id, outcome);
+  });
+  return outcomes;
 }
 
 /** Closes a client politely, or drops it when the server does not answer in time. */

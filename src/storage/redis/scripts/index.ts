@@ -6,6 +6,7 @@ import { EXPIRE_LEASES } from "./expire-leases.js";
 import { EXPIRE_WAITING } from "./expire-waiting.js";
 import { HEARTBEAT } from "./heartbeat.js";
 import { LIST_TASKS } from "./list-tasks.js";
+import { OUTCOMES } from "./outcomes.js";
 import { PURGE_EVENTS } from "./purge-events.js";
 import { PURGE_TASKS } from "./purge-tasks.js";
 import { RELEASE } from "./release.js";
@@ -32,6 +33,7 @@ export const SCRIPTS = {
   omniqListTasks: LIST_TASKS,
   omniqTaskEvents: TASK_EVENTS,
   omniqEventsSince: EVENTS_SINCE,
+  omniqOutcomes: OUTCOMES,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

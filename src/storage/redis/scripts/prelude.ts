@@ -147,6 +147,9 @@ local function signalReady(queue)
 end
 
 local function signalFinished(id) finishedIds[#finishedIds + 1] = id end
+-- '"id":{outcome}' entries (JSON made by the caller) for the finished message,
+-- so that waiters elsewhere need not read the task.
+local finishedOutcomes = {}
 local function signalCancel(id) cancelIds[#cancelIds + 1] = id end
 
 -- Events: numbered from one read of the counter and written together at the
@@ -226,7 +229,13 @@ local function finish(result)
     if delta ~= 0 then redis.call('HINCRBY', COUNTS, field, num(delta)) end
   end
   for _, queue in ipairs(readyList) do publish('ready', 'queue', queue) end
-  if #finishedIds > 0 then publish('finished', 'ids', finishedIds) end
+  if #finishedOutcomes > 0 then
+    local message = cjson.encode({ o = ORIGIN, type = 'finished', ids = finishedIds })
+    redis.call('PUBLISH', SIGNALS, string.sub(message, 1, -2) .. ',"outcomes":{' ..
+      table.concat(finishedOutcomes, ',') .. '}}')
+  elseif #finishedIds > 0 then
+    publish('finished', 'ids', finishedIds)
+  end
   for _, id in ipairs(cancelIds) do publish('cancel', 'id', id) end
   return { result, readyList, finishedIds, cancelIds }
 end

@@ -1,13 +1,14 @@
 import { PRELUDE } from "./prelude.js";
 
 /** Values per settlement in the settle script's arguments. */
-export const SETTLE_WIDTH = 5;
+export const SETTLE_WIDTH = 6;
 
 /**
  * Ends attempts. ARGV[4..] hold, per settlement: id, token, outcome
  * (`completed`, `failed` or `cancelled`), the encoded result or error JSON,
- * and the retry time (empty: none). Answers 1 or 0 per settlement: applied
- * or not (the task no longer runs under that token).
+ * the retry time (empty: none), and the entry its finished message carries
+ * (see signals.ts; empty: none). Answers 1 or 0 per settlement: applied or
+ * not (the task no longer runs under that token).
  */
 export const SETTLE = `${PRELUDE}
 local applied = {}
@@ -34,9 +35,10 @@ local function retry(t, errorJson, retryAt)
   end
 end
 
-local function settleOne(id, token, outcome, value, retryAt)
+local function settleOne(id, token, outcome, value, retryAt, entry)
   local t = load(id, SETTLE_FIELDS)
   if not t or t.state ~= 'running' or t.token ~= tonumber(token) then return 0 end
+  if entry ~= '' then finishedOutcomes[#finishedOutcomes + 1] = entry end
 
   if outcome == 'completed' then
     finalize(t, 'completed', 'completed', nil, 'result', value)
@@ -51,7 +53,8 @@ local function settleOne(id, token, outcome, value, retryAt)
 end
 
 for i = 4, #ARGV, ${SETTLE_WIDTH} do
-  applied[#applied + 1] = settleOne(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+  applied[#applied + 1] = settleOne(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+    ARGV[i + 5])
 end
 
 return finish(applied)
