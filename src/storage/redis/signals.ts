@@ -43,8 +43,12 @@ export function finalOutcome(settlement: Settlement): TaskOutcome | null {
  */
 export class SignalHub {
   private readonly listeners = new Set<Listener>();
+  /** How this handle's own messages start (see the scripts' `publish`). */
+  private readonly ownHead: string;
 
-  constructor(private readonly origin: string) {}
+  constructor(private readonly origin: string) {
+    this.ownHead = `{"o":${JSON.stringify(origin)},`;
+  }
 
   /** Adds a listener; the returned function removes it. */
   add(listener: Listener): () => void {
@@ -69,7 +73,8 @@ export class SignalHub {
 
   /** Reads one pub/sub message; malformed messages are ignored. */
   receive(message: string): void {
-    if (this.listeners.size === 0) return;
+    // A settle's message can be long: this handle's own is dropped unread.
+    if (this.listeners.size === 0 || message.startsWith(this.ownHead)) return;
     let parsed: {
       o?: unknown;
       type?: unknown;

@@ -66,34 +66,37 @@ end
 
 local claimed = {}
 local taken = 0
-local CLAIM_FIELDS = { 'state', 'queue', 'runAt', 'attempts', 'token', 'expiresAt', 'leaseLosses',
-  'cancelRequested', 'stem', 'ev', 'd', 'lastError' }
 
 -- A ready member whose time-to-live has passed is dropped from its ready set
--- and left waiting in the expiry set: 'maintain' marks it expired.
-local function claimOne(id)
-  local t = load(id, CLAIM_FIELDS)
-  if not t or not WAITING[t.state] then return end
-  if t.expiresAt and tonumber(t.expiresAt) <= NOW_N then return end
+-- and left waiting in the expiry set: 'maintain' marks it expired. The fields
+-- are read into locals rather than through 'load': this runs once per task.
+local function claimOne(queue, id)
+  local key = taskKey(id)
+  local v = redis.call('HMGET', key, 'state', 'runAt', 'attempts', 'token', 'expiresAt',
+    'leaseLosses', 'cancelRequested', 'stem', 'ev', 'd', 'lastError')
+  local state, expiresAt = v[1], v[5]
+  if not state or not WAITING[state] then return end
+  if expiresAt and tonumber(expiresAt) <= NOW_N then return end
 
-  local attempts = t.attempts + 1
-  local token = t.token + 1
+  local t = { id = id, key = key, queue = queue, state = state, stem = v[8], ev = v[9] or '' }
+  local attempts = (tonumber(v[3]) or 0) + 1
+  local token = (tonumber(v[4]) or 0) + 1
   moveState(t, 'running')
   addEvent(t, 'executing', attempts)
   save(t, 'state', 'running', 'attempts', num(attempts), 'token', num(token), 'leaseOwner', owner,
     'leaseExpiresAt', leaseExpiresAt, 'startedAt', NOW)
   watchLease(t, leaseExpiresAt)
-  if t.expiresAt then redis.call('ZREM', EXPIRY, id) end
+  if expiresAt then redis.call('ZREM', EXPIRY, id) end
 
   taken = taken + 1
   local base = #claimed
-  claimed[base + 1] = t.d
-  claimed[base + 2] = t.runAt
+  claimed[base + 1] = v[10]
+  claimed[base + 2] = v[2]
   claimed[base + 3] = attempts
   claimed[base + 4] = token
-  claimed[base + 5] = t.leaseLosses
-  claimed[base + 6] = t.cancelRequested or '0'
-  claimed[base + 7] = t.lastError or ''
+  claimed[base + 5] = v[6] or '0'
+  claimed[base + 6] = v[7] or '0'
+  claimed[base + 7] = v[11] or ''
 end
 
 -- Queues strictly in the order given: a later one only once earlier ones
@@ -102,7 +105,7 @@ for _, queue in ipairs(queues) do
   while taken < limit do
     local members = takeHeads(queue, limit - taken)
     if #members == 0 then break end
-    for _, member in ipairs(members) do claimOne(memberId(member)) end
+    for _, member in ipairs(members) do claimOne(queue, memberId(member)) end
   end
 end
 

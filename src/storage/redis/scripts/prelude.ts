@@ -117,12 +117,20 @@ local function removeWaiting(t)
   if t.expiresAt then redis.call('ZREM', EXPIRY, t.id) end
 end
 
--- Counts per queue and state, gathered and written once at the end.
-local countDeltas, countFields = {}, {}
+-- Counts per queue and state, gathered and written once at the end. Each
+-- field's name is made once per script, not once per task.
+local countDeltas, countFields, fieldNames = {}, {}, {}
 
 local function count(queue, state, delta)
-  local field = queue .. '\n' .. state
-  if not countDeltas[field] then
+  local names = fieldNames[queue]
+  if not names then
+    names = {}
+    fieldNames[queue] = names
+  end
+  local field = names[state]
+  if not field then
+    field = queue .. '\n' .. state
+    names[state] = field
     countDeltas[field] = 0
     countFields[#countFields + 1] = field
   end
@@ -160,25 +168,48 @@ local function signalCancel(id) cancelIds[#cancelIds + 1] = id end
 -- HSET.
 local EVENTS_PER_MEMBER = 500
 local eventSeq = nil
-local events = {}
+local eventCount = 0
+-- The events' text as pieces, PIECES_PER_EVENT each, joined once per log
+-- member: cheaper than making a string per event.
+local PIECES_PER_EVENT = 8
+local eventPieces = {}
+-- The text between an event's stem and its attempt, the same for every event
+-- of one kind in a script.
+local eventMiddles = {}
 
 local function addEvent(t, kind, attempt, extra)
   if not eventSeq then eventSeq = tonumber(redis.call('GET', EVENT_SEQ)) or 0 end
   eventSeq = eventSeq + 1
   local seq = num(eventSeq)
-  events[#events + 1] = '{"seq":' .. seq .. ',' .. t.stem .. ',"type":"' .. kind ..
-    '","at":' .. NOW .. ',"attempt":' .. num(attempt) .. (extra or '') .. '}'
+  local middle = eventMiddles[kind]
+  if not middle then
+    middle = ',"type":"' .. kind .. '","at":' .. NOW .. ',"attempt":'
+    eventMiddles[kind] = middle
+  end
+
+  local at = eventCount * PIECES_PER_EVENT
+  eventPieces[at + 1] = eventCount % EVENTS_PER_MEMBER == 0 and '{"seq":' or ',{"seq":'
+  eventPieces[at + 2] = seq
+  eventPieces[at + 3] = ','
+  eventPieces[at + 4] = t.stem
+  eventPieces[at + 5] = middle
+  eventPieces[at + 6] = num(attempt)
+  eventPieces[at + 7] = extra or ''
+  eventPieces[at + 8] = '}'
+  eventCount = eventCount + 1
   if t.ev == '' then t.ev = seq else t.ev = t.ev .. ' ' .. seq end
 end
 
 local function writeEvents()
   if not eventSeq then return end
   redis.call('SET', EVENT_SEQ, num(eventSeq))
-  local first = eventSeq - #events + 1
-  for i = 1, #events, EVENTS_PER_MEMBER do
-    local last = math.min(i + EVENTS_PER_MEMBER - 1, #events)
-    local member = '[' .. table.concat(events, ',', i, last) .. ']'
-    redis.call('ZADD', LOG, num(first + i - 1), member)
+  local first = eventSeq - eventCount + 1
+  local perMember = EVENTS_PER_MEMBER * PIECES_PER_EVENT
+  for i = 0, eventCount - 1, EVENTS_PER_MEMBER do
+    local from = i * PIECES_PER_EVENT + 1
+    local to = math.min(from + perMember - 1, #eventPieces)
+    local member = '[' .. table.concat(eventPieces, '', from, to) .. ']'
+    redis.call('ZADD', LOG, num(first + i), member)
   end
 end
 
@@ -189,8 +220,12 @@ local function save(t, ...)
   redis.call('HSET', t.key, 'ev', t.ev, ...)
 end
 
-local function publish(kind, field, value)
-  redis.call('PUBLISH', SIGNALS, cjson.encode({ o = ORIGIN, type = kind, [field] = value }))
+-- Every message starts with the sender's origin, so that a handle skips its
+-- own without parsing them; the value is JSON already, and 'tail' more of it.
+local messageHead = '{"o":' .. cjson.encode(ORIGIN) .. ',"type":"'
+local function publish(kind, field, valueJson, tail)
+  redis.call('PUBLISH', SIGNALS, messageHead .. kind .. '","' .. field .. '":' .. valueJson ..
+    (tail or '') .. '}')
 end
 
 -- The lease and deletion indexes hold groups, not single tasks: one member
@@ -211,7 +246,16 @@ local function addToGroup(key, at, id)
 end
 
 local function watchLease(t, leaseExpiresAt) addToGroup(LEASES, leaseExpiresAt, t.id) end
-local function deleteLater(t) addToGroup(DONE, num(NOW_N + tonumber(t.resultTtlMs)), t.id) end
+-- When a result's time-to-live ends, worked out once per script for each ttl.
+local deleteTimes = {}
+local function deleteLater(t)
+  local at = deleteTimes[t.resultTtlMs]
+  if not at then
+    at = num(NOW_N + tonumber(t.resultTtlMs))
+    deleteTimes[t.resultTtlMs] = at
+  end
+  addToGroup(DONE, at, t.id)
+end
 
 local function writeGroups()
   for key, times in pairs(groupTimes) do
@@ -228,15 +272,13 @@ local function finish(result)
     local delta = countDeltas[field]
     if delta ~= 0 then redis.call('HINCRBY', COUNTS, field, num(delta)) end
   end
-  for _, queue in ipairs(readyList) do publish('ready', 'queue', queue) end
-  if #finishedOutcomes > 0 then
-    local message = cjson.encode({ o = ORIGIN, type = 'finished', ids = finishedIds })
-    redis.call('PUBLISH', SIGNALS, string.sub(message, 1, -2) .. ',"outcomes":{' ..
-      table.concat(finishedOutcomes, ',') .. '}}')
-  elseif #finishedIds > 0 then
-    publish('finished', 'ids', finishedIds)
+  for _, queue in ipairs(readyList) do publish('ready', 'queue', cjson.encode(queue)) end
+  if #finishedIds > 0 then
+    local outcomes = #finishedOutcomes > 0 and
+      ',"outcomes":{' .. table.concat(finishedOutcomes, ',') .. '}' or nil
+    publish('finished', 'ids', cjson.encode(finishedIds), outcomes)
   end
-  for _, id in ipairs(cancelIds) do publish('cancel', 'id', id) end
+  for _, id in ipairs(cancelIds) do publish('cancel', 'id', cjson.encode(id)) end
   return { result, readyList, finishedIds, cancelIds }
 end
 

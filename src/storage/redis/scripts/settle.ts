@@ -13,8 +13,10 @@ export const SETTLE_WIDTH = 6;
 export const SETTLE = `${PRELUDE}
 local applied = {}
 -- What every outcome needs; a retry reads the rest of what it needs later.
-local SETTLE_FIELDS = { 'state', 'token', 'queue', 'seq', 'attempts', 'stem', 'ev', 'resultTtlMs' }
-local RETRY_FIELDS = { 'worker', 'priority', 'expiresAt' }
+local SETTLE_FIELDS = { 'state', 'token', 'queue', 'attempts', 'stem', 'ev', 'resultTtlMs' }
+local RETRY_FIELDS = { 'worker', 'priority', 'expiresAt', 'seq' }
+-- Failed and cancelled tasks join an index by their enqueue sequence.
+local SEQ_FIELD = { 'seq' }
 
 -- A failure with a retry time waits again, in the delayed set or, when the
 -- time has already come, straight in its ready set.
@@ -45,8 +47,10 @@ local function settleOne(id, token, outcome, value, retryAt, entry)
   elseif outcome == 'failed' and retryAt ~= '' then
     retry(t, value, retryAt)
   elseif outcome == 'failed' then
+    loadMore(t, SEQ_FIELD)
     finalize(t, 'failed', 'error', errorExtra(value), 'lastError', value)
   else
+    loadMore(t, SEQ_FIELD)
     finalize(t, 'cancelled', 'cancelled', errorExtra(value), 'lastError', value)
   end
   return 1
