@@ -3,6 +3,7 @@ import type { StorageError } from "../../errors.js";
 import { type Clock, type Storage, systemClock } from "../contract.js";
 import { createClient, storageError } from "./connection.js";
 import { Deadlines } from "./deadlines.js";
+import { Handovers } from "./handovers.js";
 import { listen, SignalHub } from "./signals.js";
 import { RedisStorage } from "./storage.js";
 import { parseRedisUrl } from "./url.js";
@@ -73,12 +74,16 @@ export async function openRedisStorage(
   const subscriber = createClient(target, settings, "signals");
   const origin = randomUUID();
   const hub = new SignalHub(origin);
+  // Tasks nobody takes go back through the storage, made below.
+  let storage: RedisStorage | undefined;
+  const handovers = new Handovers(hub, (leases) => storage?.release(leases) ?? Promise.resolve());
 
   // Listening starts before open() returns, so no signal sent after it is missed.
   try {
     await commands.connect();
     await subscriber.connect();
-    await listen(subscriber, `${target.prefix}:signals`, hub);
+    const channels = { signals: `${target.prefix}:signals`, own: `${target.prefix}:to:${origin}` };
+    await listen(subscriber, channels, hub, (message) => handovers.receive(message));
   } catch (error) {
     commands.disconnect();
     subscriber.disconnect();
@@ -87,5 +92,15 @@ export async function openRedisStorage(
 
   const clock = options.clock ?? systemClock;
   const deadlines = new Deadlines(options.commandTimeoutMs ?? 15_000);
-  return new RedisStorage({ target, commands, subscriber, clock, origin, hub, deadlines });
+  storage = new RedisStorage({
+    target,
+    commands,
+    subscriber,
+    clock,
+    origin,
+    hub,
+    handovers,
+    deadlines,
+  });
+  return storage;
 }

@@ -5,7 +5,12 @@ import type { Settlement, StorageSignal, TaskOutcome } from "../contract.js";
 type Listener = (signal: StorageSignal) => void;
 
 /** What a writing script answers besides its result: the signals it published. */
-export type ScriptSignals = [ready: string[], finished: string[], cancel: string[]];
+export type ScriptSignals = [
+  ready: string[],
+  finished: string[],
+  cancel: string[],
+  handovers: string[],
+];
 
 /**
  * A final outcome is carried in the `finished` message only up to this many
@@ -101,6 +106,11 @@ export class SignalHub {
     }
   }
 
+  /** Delivers a signal this handle learned of by other means, such as a handover. */
+  announce(signal: StorageSignal): void {
+    this.emit(signal);
+  }
+
   private emit(signal: StorageSignal): void {
     for (const listener of [...this.listeners]) {
       // One listener's failure must not keep the signal from the others.
@@ -153,10 +163,19 @@ function asOutcome(value: unknown): TaskOutcome | null {
   return outcome;
 }
 
-/** Subscribes `subscriber` to the signal channel and feeds `hub`. */
-export async function listen(subscriber: Redis, channel: string, hub: SignalHub): Promise<void> {
+/**
+ * Subscribes `subscriber` to the shared signal channel, which feeds `hub`,
+ * and to this handle's own channel, which feeds `handovers`.
+ */
+export async function listen(
+  subscriber: Redis,
+  channels: { signals: string; own: string },
+  hub: SignalHub,
+  handovers: (message: string) => void,
+): Promise<void> {
   subscriber.on("message", (from: string, message: string) => {
-    if (from === channel) hub.receive(message);
+    if (from === channels.signals) hub.receive(message);
+    else if (from === channels.own) handovers(message);
   });
-  await subscriber.subscribe(channel);
+  await subscriber.subscribe(channels.signals, channels.own);
 }

@@ -21,6 +21,7 @@ import type {
 import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { runScript, type ScriptArg } from "./connection.js";
 import type { Deadlines } from "./deadlines.js";
+import { type Handovers, OFFER_MS } from "./handovers.js";
 import { type ClaimedValues, claimedRecord, enqueueValues } from "./hash.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
@@ -37,6 +38,7 @@ export interface RedisParts {
   clock: Clock;
   origin: string;
   hub: SignalHub;
+  handovers: Handovers;
   deadlines: Deadlines;
 }
 
@@ -67,9 +69,18 @@ export class RedisStorage implements Storage {
     await this.guard("enqueue", () => this.write("omniqEnqueue", args));
   }
 
+  /**
+   * Tasks an enqueue already handed to this owner come first, without a
+   * round trip; otherwise the claim script runs, and leaves an offer when it
+   * finds nothing (see scripts/offers.ts).
+   */
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0)
       return [];
+    const { handovers } = this.parts;
+    const handed = handovers.take(request.owner, request.limit);
+    if (handed.length > 0) return handed;
+
     const now = this.parts.clock.now();
     const args: ScriptArg[] = [
       ...this.base(now),
@@ -80,6 +91,9 @@ export class RedisStorage implements Storage {
       ...request.queues,
       request.workers.length,
       ...request.workers,
+      request.leaseMs,
+      handovers.mayBeOffering(request.owner) ? 1 : 0,
+      now + OFFER_MS,
     ];
 
     const flat = (await this.guard("claim", () => this.write("omniqClaim", args))) as unknown[];
@@ -88,6 +102,7 @@ export class RedisStorage implements Storage {
       const values = flat.slice(i, i + CLAIMED_WIDTH) as ClaimedValues;
       claimed.push(claimedRecord(values, request.owner, now, now + request.leaseMs));
     }
+    handovers.claimed(request.owner, claimed.length);
     return claimed;
   }
 
@@ -119,7 +134,7 @@ export class RedisStorage implements Storage {
       runScript(this.parts.commands, "omniqSettle", args),
     )) as [number[], ...ScriptSignals];
     // This handle's listeners learn the outcomes from the settlements themselves.
-    this.parts.hub.deliver(signals, finishedOutcomes(settlements, applied));
+    this.deliver(signals, finishedOutcomes(settlements, applied));
     return applied.map((one) => one === 1);
   }
 
@@ -180,13 +195,42 @@ export class RedisStorage implements Storage {
   }
 
   close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     // Lookups asked for before close go out before the connection does.
     this.outcomes.flush();
+    await this.retire();
     this.parts.deadlines.close();
-    this.closing ??= Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]).then(
-      () => undefined,
-    );
-    return this.closing;
+    await Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]);
+  }
+
+  /**
+   * Hands back tasks handed over but not taken, and withdraws this handle's
+   * offers, so that nothing waits on a handle that is gone. Skipped while
+   * the server is away: the leases run out and the offers lapse on their own.
+   */
+  private async retire(): Promise<void> {
+    const { handovers, commands } = this.parts;
+    if (commands.status !== "ready") return;
+    const owners = handovers.offeringOwners();
+    const leases = handovers.takeAll();
+    const timedOut = () => new StorageError("retiring the handle timed out");
+    try {
+      if (leases.length > 0) {
+        const args: ScriptArg[] = this.base();
+        for (const { id, token } of leases) args.push(id, token);
+        await this.parts.deadlines.run(runScript(commands, "omniqRelease", args), timedOut);
+      }
+      if (owners.length > 0) {
+        const args = [...this.base(), ...owners];
+        await this.parts.deadlines.run(runScript(commands, "omniqWithdraw", args), timedOut);
+      }
+    } catch {
+      // Best effort: what is left behind returns when its lease runs out.
+    }
   }
 
   /** The three arguments every script starts with: prefix, origin and now. */
@@ -194,14 +238,20 @@ export class RedisStorage implements Storage {
     return [this.parts.target.prefix, this.parts.origin, now];
   }
 
-  /** Runs a writing script, delivers its signals here, and answers its result. */
+  /** Runs a writing script, delivers its signals and handovers here, and answers its result. */
   private async write(name: ScriptName, args: ScriptArg[]): Promise<unknown> {
     const [result, ...signals] = (await runScript(this.parts.commands, name, args)) as [
       unknown,
       ...ScriptSignals,
     ];
-    this.parts.hub.deliver(signals);
+    this.deliver(signals);
     return result;
+  }
+
+  private deliver(signals: ScriptSignals, outcomes?: Map<string, TaskOutcome>): void {
+    // Handovers first: the ready signals they bring should find their tasks kept.
+    for (const message of signals[3] ?? []) this.parts.handovers.receive(message);
+    this.parts.hub.deliver(signals, outcomes);
   }
 
   /** Runs one operation, turning what the client throws into omniq's errors. */

@@ -1,3 +1,5 @@
+import { CLAIM_CORE } from "./claim-core.js";
+import { OFFERS } from "./offers.js";
 import { PRELUDE } from "./prelude.js";
 
 /**
@@ -15,7 +17,7 @@ export const BATCH_MEMORY_MS = 3_600_000;
  * call, ARGV[5] the number of tasks, then `ENQUEUE_WIDTH` values per task.
  * Fails with `DUPLICATE <id>` before writing anything when an id is taken.
  */
-export const ENQUEUE = `${PRELUDE}
+export const ENQUEUE = `${PRELUDE}${CLAIM_CORE}${OFFERS}
 local batchKey = P .. ':batch:' .. ARGV[4]
 local n = tonumber(ARGV[5])
 local width = ${ENQUEUE_WIDTH}
@@ -36,7 +38,9 @@ for i = 0, n - 1 do
 end
 
 local firstSeq = redis.call('INCRBY', TASK_SEQ, n) - n + 1
-local byQueue = {}
+local byQueue, queueOrder, scheduledIn = {}, {}, {}
+-- Queue and worker type of the tasks that are ready now, each pair once.
+local readyPairs, pairSeen = {}, {}
 for i = 0, n - 1 do
   local b = 6 + i * width
   local t = { id = ARGV[b], key = taskKey(ARGV[b]), stem = ARGV[b + 2], queue = ARGV[b + 3],
@@ -55,8 +59,15 @@ for i = 0, n - 1 do
   end
   if state == 'scheduled' then
     redis.call('ZADD', DELAYED, t.runAt, t.id)
+    scheduledIn[t.queue] = true
   else
     addReady(t)
+    local seen = pairSeen[t.queue] or {}
+    pairSeen[t.queue] = seen
+    if not seen[t.worker] then
+      seen[t.worker] = true
+      readyPairs[#readyPairs + 1] = { t.queue, t.worker }
+    end
   end
   count(t.queue, state, 1)
 
@@ -65,8 +76,8 @@ for i = 0, n - 1 do
   if not members then
     members = {}
     byQueue[t.queue] = members
+    queueOrder[#queueOrder + 1] = t.queue
     redis.call('SADD', QUEUES, t.queue)
-    signalReady(t.queue)
   end
   members[#members + 1] = t.seq
   members[#members + 1] = t.id
@@ -76,6 +87,17 @@ for queue, members in pairs(byQueue) do
   for i = 1, #members, 2000 do
     redis.call('ZADD', allKey(queue), unpack(members, i, math.min(i + 1999, #members)))
   end
+end
+
+-- Claims waiting for these tasks take them now; a queue whose new tasks all
+-- went to them needs no ready signal.
+local handedAll = {}
+for _, pair in ipairs(readyPairs) do
+  local emptied = serveOffers(pair[1], pair[2])
+  if handedAll[pair[1]] == nil or not emptied then handedAll[pair[1]] = emptied end
+end
+for _, queue in ipairs(queueOrder) do
+  if scheduledIn[queue] or not handedAll[queue] then signalReady(queue) end
 end
 
 redis.call('SET', batchKey, '1', 'PX', ${BATCH_MEMORY_MS})

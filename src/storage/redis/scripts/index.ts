@@ -12,6 +12,7 @@ import { PURGE_TASKS } from "./purge-tasks.js";
 import { RELEASE } from "./release.js";
 import { SETTLE } from "./settle.js";
 import { TASK_EVENTS } from "./task-events.js";
+import { WITHDRAW } from "./withdraw.js";
 
 /**
  * Every Lua script of the backend by command name. Each is defined on the
@@ -34,6 +35,7 @@ export const SCRIPTS = {
   omniqTaskEvents: TASK_EVENTS,
   omniqEventsSince: EVENTS_SINCE,
   omniqOutcomes: OUTCOMES,
+  omniqWithdraw: WITHDRAW,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -24,7 +24,9 @@
  *   P:events:<id>          seqs of a deleted task's events, until they expire
  *   P:taskseq, P:eventseq  the sequence counters
  *   P:batch:<uuid>         an enqueue batch already stored (real-time expiry)
- *   P:signals              the pub/sub channel
+ *   P:offers, P:idle:<queue>:<worker>   claims waiting for tasks (see offers.ts)
+ *   P:signals              the pub/sub channel every handle listens to
+ *   P:to:<origin>          the channel of one handle, for tasks handed to it
  *
  * The task hash (see hash.ts): `d` the task as enqueued (a JSON array),
  * `stem` the JSON fields every event of the task repeats, the fields scripts
@@ -159,6 +161,9 @@ local function signalFinished(id) finishedIds[#finishedIds + 1] = id end
 -- so that waiters elsewhere need not read the task.
 local finishedOutcomes = {}
 local function signalCancel(id) cancelIds[#cancelIds + 1] = id end
+-- Tasks leased to a waiting claim of the handle running this script (see
+-- offers.ts), one message each: answered instead of published.
+local handovers = {}
 
 -- Events: numbered from one read of the counter and written together at the
 -- end, not one by one: each member of the log is a JSON array of up to
@@ -264,7 +269,7 @@ local function writeGroups()
 end
 
 -- Ends every writing script: stores its events and counts, sends its signals,
--- and answers { result, ready queues, finished ids, cancel ids }.
+-- and answers { result, ready queues, finished ids, cancel ids, handovers }.
 local function finish(result)
   writeEvents()
   writeGroups()
@@ -279,7 +284,7 @@ local function finish(result)
     publish('finished', 'ids', cjson.encode(finishedIds), outcomes)
   end
   for _, id in ipairs(cancelIds) do publish('cancel', 'id', cjson.encode(id)) end
-  return { result, readyList, finishedIds, cancelIds }
+  return { result, readyList, finishedIds, cancelIds, handovers }
 end
 
 -- A task reaches a final state, with its event: kept until its result

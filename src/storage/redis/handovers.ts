@@ -1,0 +1,141 @@
+import type { ClaimedTask } from "../../task/record.js";
+import type { Lease } from "../contract.js";
+import { type ClaimedValues, claimedRecord } from "./hash.js";
+import { CLAIMED_WIDTH } from "./scripts/claim-core.js";
+import type { SignalHub } from "./signals.js";
+
+/**
+ * How long an offer stands after a claim that found nothing, in the clock's
+ * ms: longer than a worker's usual poll (200 ms), so that an idle worker
+ * renews it before it lapses.
+ */
+export const OFFER_MS = 1_000;
+
+/** Handed-over tasks that no claim takes within this many ms are handed back. */
+export const HOLD_MS = 1_000;
+
+interface Held {
+  task: ClaimedTask;
+  since: number;
+}
+
+/**
+ * Tasks that enqueues leased to this handle's waiting claims (see
+ * scripts/offers.ts), kept until the owner's next claim takes them: that
+ * claim needs no round trip. A handover also wakes the owner with a ready
+ * signal for each queue it brings. Tasks nobody takes in time go back to
+ * their queues, so a worker that stopped meanwhile strands nothing.
+ */
+export class Handovers {
+  private readonly held = new Map<string, Held[]>();
+  /** Owners whose last claim found nothing: an offer of theirs may stand. */
+  private readonly offering = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly hub: SignalHub,
+    private readonly giveBack: (leases: Lease[]) => Promise<void>,
+  ) {}
+
+  /** Reads one handover message; a malformed one is dropped (its leases run out). */
+  receive(message: string): void {
+    const handed = parseHandover(message);
+    if (!handed) return;
+
+    const list = this.held.get(handed.owner) ?? [];
+    const since = Date.now();
+    for (const task of handed.tasks) list.push({ task, since });
+    this.held.set(handed.owner, list);
+    this.arm();
+
+    for (const queue of new Set(handed.tasks.map((task) => task.queue))) {
+      this.hub.announce({ type: "ready", queue });
+    }
+  }
+
+  /** Up to `limit` of the tasks handed to `owner`, oldest first, taken out of keeping. */
+  take(owner: string, limit: number): ClaimedTask[] {
+    const list = this.held.get(owner);
+    if (!list) return [];
+    const taken = list.splice(0, limit);
+    if (list.length === 0) this.held.delete(owner);
+    return taken.map((entry) => entry.task);
+  }
+
+  /** True when an offer of `owner`'s may stand, so its next claim withdraws it first. */
+  mayBeOffering(owner: string): boolean {
+    return this.offering.has(owner);
+  }
+
+  /** Notes what a claim of `owner`'s left behind: an offer when it found nothing. */
+  claimed(owner: string, found: number): void {
+    if (found === 0) this.offering.add(owner);
+    else this.offering.delete(owner);
+  }
+
+  /** Owners that may have an offer standing, for withdrawing them on close. */
+  offeringOwners(): string[] {
+    return [...this.offering];
+  }
+
+  /** Takes out everything still kept, as leases: for a handle that closes. */
+  takeAll(): Lease[] {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.expire(Infinity);
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const leases = this.expire(Date.now() - HOLD_MS);
+      // A failed hand-back leaves the leases to run out; maintain returns the tasks.
+      if (leases.length > 0) this.giveBack(leases).catch(() => {});
+      if (this.held.size > 0) this.arm();
+    }, HOLD_MS);
+    this.timer.unref();
+  }
+
+  /** Takes out the tasks kept since `before` or earlier, as leases. */
+  private expire(before: number): Lease[] {
+    const leases: Lease[] = [];
+    for (const [owner, list] of this.held) {
+      const keep: Held[] = [];
+      for (const entry of list) {
+        if (entry.since > before) keep.push(entry);
+        else leases.push({ id: entry.task.id, token: entry.task.token });
+      }
+      if (keep.length === 0) this.held.delete(owner);
+      else this.held.set(owner, keep);
+    }
+    return leases;
+  }
+}
+
+/** A handover as the scripts write it (see offers.ts `handOver`), or null when it is not one. */
+function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] } | null {
+  try {
+    const parsed = JSON.parse(message) as {
+      owner?: unknown;
+      lease?: unknown;
+      at?: unknown;
+      tasks?: unknown;
+    };
+    const { owner, lease, at, tasks } = parsed;
+    if (typeof owner !== "string" || typeof lease !== "number" || typeof at !== "number")
+      return null;
+    if (!Array.isArray(tasks) || tasks.length === 0 || tasks.length % CLAIMED_WIDTH !== 0)
+      return null;
+
+    const claimed: ClaimedTask[] = [];
+    for (let i = 0; i < tasks.length; i += CLAIMED_WIDTH) {
+      const values = tasks.slice(i, i + CLAIMED_WIDTH) as ClaimedValues;
+      if (typeof values[0] !== "string") return null;
+      claimed.push(claimedRecord(values, owner, at, lease));
+    }
+    return { owner, tasks: claimed };
+  } catch {
+    return null;
+  }
+}
