@@ -1,7 +1,6 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { Lease } from "../contract.js";
-import { type ClaimedValues, claimedRecord } from "./hash.js";
-import { CLAIMED_WIDTH } from "./scripts/claim-core.js";
+import { type HandedValues, handedRecord } from "./hash.js";
 import type { SignalHub } from "./signals.js";
 
 /**
@@ -13,6 +12,9 @@ export const OFFER_MS = 1_000;
 
 /** Handed-over tasks that no claim takes within this many ms are handed back. */
 export const HOLD_MS = 1_000;
+
+/** Values per task in a handover message (see `HandedValues`). */
+const HANDED_WIDTH = 7;
 
 interface Held {
   task: ClaimedTask;
@@ -42,15 +44,26 @@ export class Handovers {
     const handed = parseHandover(message);
     if (!handed) return;
 
-    const list = this.held.get(handed.owner) ?? [];
-    const since = Date.now();
-    for (const task of handed.tasks) list.push({ task, since });
-    this.held.set(handed.owner, list);
-    this.arm();
+    this.keep(handed.owner, handed.tasks);
 
     for (const queue of new Set(handed.tasks.map((task) => task.queue))) {
       this.hub.announce({ type: "ready", queue });
     }
+  }
+
+  /** True when tasks handed to `owner` wait here. */
+  has(owner: string): boolean {
+    return this.held.has(owner);
+  }
+
+  /** Keeps tasks leased to `owner` behind those already kept, for its next claims. */
+  keep(owner: string, tasks: readonly ClaimedTask[]): void {
+    if (tasks.length === 0) return;
+    const list = this.held.get(owner) ?? [];
+    const since = Date.now();
+    for (const task of tasks) list.push({ task, since });
+    this.held.set(owner, list);
+    this.arm();
   }
 
   /** Up to `limit` of the tasks handed to `owner`, oldest first, taken out of keeping. */
@@ -113,7 +126,7 @@ export class Handovers {
   }
 }
 
-/** A handover as the scripts write it (see offers.ts `handOver`), or null when it is not one. */
+/** A handover as the scripts write it (see offers.ts `sendHandover`), or null when it is not one. */
 function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] } | null {
   try {
     const parsed = JSON.parse(message) as {
@@ -125,17 +138,26 @@ function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] }
     const { owner, lease, at, tasks } = parsed;
     if (typeof owner !== "string" || typeof lease !== "number" || typeof at !== "number")
       return null;
-    if (!Array.isArray(tasks) || tasks.length === 0 || tasks.length % CLAIMED_WIDTH !== 0)
-      return null;
+    if (!Array.isArray(tasks) || tasks.length === 0) return null;
 
     const claimed: ClaimedTask[] = [];
-    for (let i = 0; i < tasks.length; i += CLAIMED_WIDTH) {
-      const values = tasks.slice(i, i + CLAIMED_WIDTH) as ClaimedValues;
-      if (typeof values[0] !== "string") return null;
-      claimed.push(claimedRecord(values, owner, at, lease));
+    for (const entry of tasks as unknown[]) {
+      if (!isHanded(entry)) return null;
+      claimed.push(handedRecord(entry, owner, at, lease));
     }
     return { owner, tasks: claimed };
   } catch {
     return null;
   }
+}
+
+/** The shape of one handed task, checked enough that a record can be built from it. */
+function isHanded(entry: unknown): entry is HandedValues {
+  if (!Array.isArray(entry) || entry.length !== HANDED_WIDTH) return false;
+  const [stored, ...numbers] = entry as unknown[];
+  return (
+    Array.isArray(stored) &&
+    typeof stored[0] === "string" &&
+    numbers.slice(0, 5).every((n) => typeof n === "number")
+  );
 }

@@ -17,7 +17,7 @@ import type { TaskState, WorkerType } from "../../task/state.js";
  */
 
 /** A task as enqueued, stored as one JSON array in field `d`: parsing it skips the keys. */
-type StoredTask = [
+export type StoredTask = [
   id: string,
   name: string,
   queue: string,
@@ -87,7 +87,10 @@ interface Progress {
 
 /** Joins the stored task and its progress into a fresh record, field by field. */
 function buildRecord(d: string, p: Progress): TaskRecord {
-  const v = JSON.parse(d) as StoredTask;
+  return recordOf(JSON.parse(d) as StoredTask, p);
+}
+
+function recordOf(v: StoredTask, p: Progress): TaskRecord {
   return {
     id: v[0],
     name: v[1],
@@ -171,6 +174,43 @@ export function claimedRecord(
     finishedAt: null,
     cancelRequested: cancelRequested === "1",
     lastError: errorOrNull(lastError),
+  }) as ClaimedTask;
+}
+
+/**
+ * One task of a handover message (see scripts/offers.ts): the stored task
+ * as JSON (not a string), runAt, attempts, token, leaseLosses,
+ * cancelRequested (0 or 1) and lastError (null when none).
+ */
+export type HandedValues = [
+  StoredTask,
+  number,
+  number,
+  number,
+  number,
+  number,
+  TaskErrorInfo | null,
+];
+
+/** Builds a handed-over task's record, leased to `owner` at `now` until `leaseExpiresAt`. */
+export function handedRecord(
+  [v, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: HandedValues,
+  owner: string,
+  now: number,
+  leaseExpiresAt: number,
+): ClaimedTask {
+  return recordOf(v, {
+    runAt,
+    state: "running",
+    attempts,
+    leaseLosses,
+    token,
+    leaseOwner: owner,
+    leaseExpiresAt,
+    startedAt: now,
+    finishedAt: null,
+    cancelRequested: cancelRequested === 1,
+    lastError,
   }) as ClaimedTask;
 }
 

@@ -4,6 +4,7 @@ import { type Clock, type Storage, systemClock } from "../contract.js";
 import { createClient, storageError } from "./connection.js";
 import { Deadlines } from "./deadlines.js";
 import { Handovers } from "./handovers.js";
+import { Inbox } from "./inbox.js";
 import { listen, SignalHub } from "./signals.js";
 import { RedisStorage } from "./storage.js";
 import { parseRedisUrl } from "./url.js";
@@ -82,8 +83,7 @@ export async function openRedisStorage(
   try {
     await commands.connect();
     await subscriber.connect();
-    const channels = { signals: `${target.prefix}:signals`, own: `${target.prefix}:to:${origin}` };
-    await listen(subscriber, channels, hub, (message) => handovers.receive(message));
+    await listen(subscriber, `${target.prefix}:signals`, hub);
   } catch (error) {
     commands.disconnect();
     subscriber.disconnect();
@@ -92,6 +92,11 @@ export async function openRedisStorage(
 
   const clock = options.clock ?? systemClock;
   const deadlines = new Deadlines(options.commandTimeoutMs ?? 15_000);
+  const inbox = new Inbox(
+    `${target.prefix}:inbox:${origin}`,
+    () => createClient(target, settings, "inbox"),
+    (message) => handovers.receive(message),
+  );
   storage = new RedisStorage({
     target,
     commands,
@@ -100,6 +105,7 @@ export async function openRedisStorage(
     origin,
     hub,
     handovers,
+    inbox,
     deadlines,
   });
   return storage;

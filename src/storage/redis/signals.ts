@@ -163,19 +163,10 @@ function asOutcome(value: unknown): TaskOutcome | null {
   return outcome;
 }
 
-/**
- * Subscribes `subscriber` to the shared signal channel, which feeds `hub`,
- * and to this handle's own channel, which feeds `handovers`.
- */
-export async function listen(
-  subscriber: Redis,
-  channels: { signals: string; own: string },
-  hub: SignalHub,
-  handovers: (message: string) => void,
-): Promise<void> {
+/** Subscribes `subscriber` to the signal channel and feeds `hub`. */
+export async function listen(subscriber: Redis, channel: string, hub: SignalHub): Promise<void> {
   subscriber.on("message", (from: string, message: string) => {
-    if (from === channels.signals) hub.receive(message);
-    else if (from === channels.own) handovers(message);
+    if (from === channel) hub.receive(message);
   });
-  await subscriber.subscribe(channels.signals, channels.own);
+  await subscriber.subscribe(channel);
 }

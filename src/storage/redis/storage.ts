@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { DuplicateTaskError, OmniQError, StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
@@ -23,6 +22,7 @@ import { runScript, type ScriptArg } from "./connection.js";
 import type { Deadlines } from "./deadlines.js";
 import { type Handovers, OFFER_MS } from "./handovers.js";
 import { type ClaimedValues, claimedRecord, enqueueValues } from "./hash.js";
+import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
 import { CLAIMED_WIDTH } from "./scripts/claim.js";
@@ -39,6 +39,7 @@ export interface RedisParts {
   origin: string;
   hub: SignalHub;
   handovers: Handovers;
+  inbox: Inbox;
   deadlines: Deadlines;
 }
 
@@ -56,6 +57,7 @@ export class RedisStorage implements Storage {
     this.guard("getOutcome", () => this.inspector.getOutcomes(ids)),
   );
   private closing: Promise<void> | null = null;
+  private batches = 0;
 
   constructor(private readonly parts: RedisParts) {
     this.inspector = new Inspector(parts.commands, parts.target.prefix, () => this.base());
@@ -63,7 +65,13 @@ export class RedisStorage implements Storage {
 
   async enqueue(tasks: readonly NewTask[]): Promise<void> {
     if (tasks.length === 0) return;
-    const args: ScriptArg[] = [...this.base(), randomUUID(), tasks.length];
+    // The batch id tells a resent batch from a duplicate: unique per handle is enough.
+    this.batches += 1;
+    const args: ScriptArg[] = [
+      ...this.base(),
+      `${this.parts.origin}.${this.batches}`,
+      tasks.length,
+    ];
     for (const task of tasks) args.push(...enqueueValues(task));
 
     await this.guard("enqueue", () => this.write("omniqEnqueue", args));
@@ -72,7 +80,8 @@ export class RedisStorage implements Storage {
   /**
    * Tasks an enqueue already handed to this owner come first, without a
    * round trip; otherwise the claim script runs, and leaves an offer when it
-   * finds nothing (see scripts/offers.ts).
+   * finds nothing (see scripts/offers.ts). It also brings what waited in the
+   * inbox: those handovers are older than what it claimed, and go first.
    */
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0)
@@ -80,6 +89,8 @@ export class RedisStorage implements Storage {
     const { handovers } = this.parts;
     const handed = handovers.take(request.owner, request.limit);
     if (handed.length > 0) return handed;
+    // An offer is worth making only once something waits on the inbox.
+    this.parts.inbox.start();
 
     const now = this.parts.clock.now();
     const args: ScriptArg[] = [
@@ -103,7 +114,10 @@ export class RedisStorage implements Storage {
       claimed.push(claimedRecord(values, request.owner, now, now + request.leaseMs));
     }
     handovers.claimed(request.owner, claimed.length);
-    return claimed;
+    // Handovers the claim found in the inbox are older: they go first.
+    if (!handovers.has(request.owner)) return claimed;
+    handovers.keep(request.owner, claimed);
+    return handovers.take(request.owner, request.limit);
   }
 
   async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
@@ -213,20 +227,28 @@ export class RedisStorage implements Storage {
    * the server is away: the leases run out and the offers lapse on their own.
    */
   private async retire(): Promise<void> {
-    const { handovers, commands } = this.parts;
-    if (commands.status !== "ready") return;
-    const owners = handovers.offeringOwners();
-    const leases = handovers.takeAll();
+    const { handovers, commands, inbox, deadlines } = this.parts;
+    if (commands.status !== "ready") {
+      await inbox.stop(() => Promise.reject(new Error("not connected")));
+      return;
+    }
     const timedOut = () => new StorageError("retiring the handle timed out");
+    const run = (name: ScriptName, args: ScriptArg[]) =>
+      deadlines.run(runScript(commands, name, args), timedOut);
     try {
+      await inbox.stop((key, mark) => deadlines.run(commands.lpush(key, mark), timedOut));
+      // Withdrawing also answers what reached the inbox since: kept with the rest.
+      const [, ...signals] = (await run("omniqWithdraw", [
+        ...this.base(),
+        ...handovers.offeringOwners(),
+      ])) as [unknown, ...ScriptSignals];
+      for (const message of signals[3] ?? []) handovers.receive(message);
+
+      const leases = handovers.takeAll();
       if (leases.length > 0) {
         const args: ScriptArg[] = this.base();
         for (const { id, token } of leases) args.push(id, token);
-        await this.parts.deadlines.run(runScript(commands, "omniqRelease", args), timedOut);
-      }
-      if (owners.length > 0) {
-        const args = [...this.base(), ...owners];
-        await this.parts.deadlines.run(runScript(commands, "omniqWithdraw", args), timedOut);
+        await run("omniqRelease", args);
       }
     } catch {
       // Best effort: what is left behind returns when its lease runs out.

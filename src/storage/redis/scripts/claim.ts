@@ -10,7 +10,8 @@ export { CLAIMED_WIDTH, PROMOTE_PER_CLAIM } from "./claim-core.js";
  * order, then the number of worker types followed by the types, then the
  * lease length, whether the owner may have an offer to withdraw (1 or 0),
  * and when an offer made now would end (0: make none). When nothing is due,
- * the claim leaves an offer (see offers.ts) that enqueues may serve.
+ * the claim leaves an offer (see offers.ts) that enqueues may serve. It also
+ * answers what waits in this handle's inbox, as handovers.
  */
 export const CLAIM = `${PRELUDE}${CLAIM_CORE}${OFFERS}
 local limit = tonumber(ARGV[4])
@@ -23,6 +24,7 @@ local workers = { unpack(ARGV, 9 + queueCount, 8 + queueCount + workerCount) }
 local rest = 9 + queueCount + workerCount
 local leaseMs, withdraw, offerUntil = ARGV[rest], ARGV[rest + 1], tonumber(ARGV[rest + 2])
 
+drainInbox()
 if withdraw == '1' then withdrawOffer(owner) end
 local claimed, taken = claimFor(owner, leaseExpiresAt, queues, workers, limit)
 if taken == 0 and offerUntil > 0 then

@@ -24,8 +24,9 @@ for _, id in ipairs(ids) do
 end
 
 local offers = redis.call('HGETALL', OFFERS)
-for i = 1, #offers, 2 do
-  if tonumber(cjson.decode(offers[i + 1]).u) <= NOW_N then withdrawOffer(offers[i], offers[i + 1]) end
+for i = 2, #offers, 2 do
+  local offer = cjson.decode(offers[i])
+  if tonumber(offer.u) <= NOW_N then dropOffer(offer, offers[i]) end
 end
 
 return finish({ expired, #ids })

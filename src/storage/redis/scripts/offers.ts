@@ -3,74 +3,126 @@
  * that finds nothing leaves an offer for a short while: its owner, origin,
  * limit, lease length, queues and worker types. An enqueue that makes tasks
  * ready for an offer leases them to its owner at once, in the same script,
- * and hands them over: to the offering handle over its own channel
- * `P:to:<origin>`, or in the answer when the enqueuing handle is that handle.
- * The owner's next claim then returns them without a round trip. An offer
- * is served once and withdrawn by its owner's next claim.
+ * and hands them over: as a message pushed on the offering handle's inbox
+ * list, where that handle waits in a blocking pop, or in the answer when the
+ * enqueuing handle is that handle. The owner's next claim then returns them
+ * without a round trip. An offer is served once and withdrawn by its
+ * owner's next claim.
  *
- * Keys: P:offers (owner -> the offer as JSON, with `u` its end), and
- * P:idle:<queue>:<worker> (owners waiting for that queue and type, scored by
- * the offer's end).
+ * Keys: P:offers (owner -> the offer as JSON, 'u' its end), P:idle:<queue>:
+ * <worker> (the offers waiting for that queue and type, the same JSON as
+ * members, scored by their end), and P:inbox:<origin> (handover messages
+ * not yet taken). An inbox nobody empties (its handle died) expires on its
+ * own; the tasks in it return when their leases run out.
  */
 export const OFFERS = `
 local OFFERS = P .. ':offers'
 local function idleKey(queue, worker) return P .. ':idle:' .. queue .. ':' .. worker end
+local function inboxKey(origin) return P .. ':inbox:' .. origin end
+-- Real ms: only for dropping the inbox of a handle that is gone.
+local INBOX_TTL_MS = 600000
 
 -- Offers served per enqueue at most, so one enqueue stays short.
 local MAX_OFFERS_SERVED = 16
 
-local function withdrawOffer(owner, encoded)
-  encoded = encoded or redis.call('HGET', OFFERS, owner)
-  if not encoded then return end
-  local offer = cjson.decode(encoded)
+-- Takes an offer out of every set it waits in.
+local function dropOffer(offer, encoded)
   for _, queue in ipairs(offer.q) do
-    for _, worker in ipairs(offer.w) do redis.call('ZREM', idleKey(queue, worker), owner) end
+    for _, worker in ipairs(offer.w) do redis.call('ZREM', idleKey(queue, worker), encoded) end
   end
-  redis.call('HDEL', OFFERS, owner)
+  redis.call('HDEL', OFFERS, offer.id)
+end
+
+local function withdrawOffer(owner)
+  local encoded = redis.call('HGET', OFFERS, owner)
+  if encoded then dropOffer(cjson.decode(encoded), encoded) end
+end
+
+-- Puts an offer (as JSON) in every set it waits in.
+local function placeOffer(offer, encoded)
+  redis.call('HSET', OFFERS, offer.id, encoded)
+  for _, queue in ipairs(offer.q) do
+    for _, worker in ipairs(offer.w) do redis.call('ZADD', idleKey(queue, worker), offer.u, encoded) end
+  end
 end
 
 local function registerOffer(owner, queues, workers, limit, leaseMs, untilMs)
-  local offer = { o = ORIGIN, n = limit, l = leaseMs, q = queues, w = workers, u = untilMs }
-  redis.call('HSET', OFFERS, owner, cjson.encode(offer))
-  for _, queue in ipairs(queues) do
-    for _, worker in ipairs(workers) do redis.call('ZADD', idleKey(queue, worker), untilMs, owner) end
-  end
+  withdrawOffer(owner)
+  local offer = { id = owner, o = ORIGIN, n = limit, l = leaseMs, q = queues, w = workers,
+    u = untilMs }
+  placeOffer(offer, cjson.encode(offer))
 end
 
--- Leases what the offer asks for to its owner and hands it over; answers
--- how many tasks it took.
-local function handOver(owner, offer)
-  local leaseExpiresAt = num(NOW_N + tonumber(offer.l))
-  local claimed, taken = claimFor(owner, leaseExpiresAt, offer.q, offer.w, tonumber(offer.n))
-  if taken == 0 then return 0 end
+-- The live offer that waits longest for a queue and worker type (the one
+-- renewed last), taken out of every set it waits in; nil when none waits.
+local function takeOffer(queue, worker)
+  local encoded = redis.call('ZREVRANGEBYSCORE', idleKey(queue, worker), '+inf', '(' .. NOW,
+    'LIMIT', 0, 1)[1]
+  if not encoded then return nil end
+  local offer = cjson.decode(encoded)
+  dropOffer(offer, encoded)
+  offer.n = tonumber(offer.n)
+  offer.leaseExpiresAt = num(NOW_N + tonumber(offer.l))
+  offer.encoded = encoded
+  return offer
+end
 
-  local message = '{"owner":' .. cjson.encode(owner) .. ',"lease":' .. leaseExpiresAt ..
-    ',"at":' .. NOW .. ',"tasks":' .. cjson.encode(claimed) .. '}'
+-- An offer taken that got nothing waits again, as it was.
+local function restoreOffer(offer) placeOffer(offer, offer.encoded) end
+
+-- Sends what was leased to an offer's owner, 'claimed' being claim values
+-- (CLAIMED_WIDTH each). The stored task and its last error are JSON
+-- already and go in as they are, so that nobody escapes or parses them twice.
+local function sendHandover(offer, claimed)
+  local parts = {}
+  for i = 1, #claimed, 7 do
+    local lastError = claimed[i + 6]
+    parts[#parts + 1] = '[' .. claimed[i] .. ',' .. claimed[i + 1] .. ',' .. claimed[i + 2] .. ',' ..
+      claimed[i + 3] .. ',' .. claimed[i + 4] .. ',' .. claimed[i + 5] .. ',' ..
+      (lastError == '' and 'null' or lastError) .. ']'
+  end
+  local message = '{"owner":' .. cjson.encode(offer.id) .. ',"lease":' .. offer.leaseExpiresAt ..
+    ',"at":' .. NOW .. ',"tasks":[' .. table.concat(parts, ',') .. ']}'
   if offer.o == ORIGIN then
     handovers[#handovers + 1] = message
   else
-    redis.call('PUBLISH', P .. ':to:' .. offer.o, message)
+    local inbox = inboxKey(offer.o)
+    redis.call('LPUSH', inbox, message)
+    redis.call('PEXPIRE', inbox, INBOX_TTL_MS)
   end
-  return taken
+end
+
+-- Moves what waits in this handle's inbox into the answer, oldest first: its
+-- blocking pop may be stuck or gone, and nothing should wait on it.
+local function drainInbox()
+  local inbox = inboxKey(ORIGIN)
+  local waiting = redis.call('LRANGE', inbox, 0, -1)
+  if #waiting == 0 then return end
+  redis.call('DEL', inbox)
+  for i = #waiting, 1, -1 do handovers[#handovers + 1] = waiting[i] end
+end
+
+-- Leases what an offer asks for through the claim's own code and sends it;
+-- answers false when there was nothing (the offer then waits again).
+local function serveOffer(offer)
+  local claimed, taken = claimFor(offer.id, offer.leaseExpiresAt, offer.q, offer.w, offer.n)
+  if taken == 0 then
+    restoreOffer(offer)
+    return false
+  end
+  sendHandover(offer, claimed)
+  return true
 end
 
 -- Serves the live offers waiting for a queue and worker type while its ready
--- set has tasks; answers true when it emptied that set.
+-- set has tasks; answers true when that set is empty.
 local function serveOffers(queue, worker)
-  local idle, ready = idleKey(queue, worker), readyKey(queue, worker)
-  redis.call('ZREMRANGEBYSCORE', idle, '-inf', NOW)
+  local ready = readyKey(queue, worker)
   for _ = 1, MAX_OFFERS_SERVED do
-    local owner = redis.call('ZREVRANGE', idle, 0, 0)[1]
-    if not owner then return false end
-    local encoded = redis.call('HGET', OFFERS, owner)
-    if encoded then
-      withdrawOffer(owner, encoded)
-      handOver(owner, cjson.decode(encoded))
-    else
-      redis.call('ZREM', idle, owner)
-    end
     if redis.call('EXISTS', ready) == 0 then return true end
+    local offer = takeOffer(queue, worker)
+    if not offer or not serveOffer(offer) then return false end
   end
-  return false
+  return redis.call('EXISTS', ready) == 0
 end
 `;

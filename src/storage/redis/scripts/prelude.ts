@@ -25,8 +25,8 @@
  *   P:taskseq, P:eventseq  the sequence counters
  *   P:batch:<uuid>         an enqueue batch already stored (real-time expiry)
  *   P:offers, P:idle:<queue>:<worker>   claims waiting for tasks (see offers.ts)
- *   P:signals              the pub/sub channel every handle listens to
- *   P:to:<origin>          the channel of one handle, for tasks handed to it
+ *   P:inbox:<origin>       tasks handed to one handle, not yet taken
+ *   P:signals              the pub/sub channel
  *
  * The task hash (see hash.ts): `d` the task as enqueued (a JSON array),
  * `stem` the JSON fields every event of the task repeats, the fields scripts
