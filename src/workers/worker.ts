@@ -47,6 +47,8 @@ export abstract class Worker {
   private storage!: Storage;
   private settler!: Settler;
   private readonly held = new Map<string, Attempt>();
+  /** Held tasks that have ended and wait for their settlement to be written. */
+  private readonly settling = new Set<string>();
   private readonly wakeup = new Wakeup();
   private readonly slotFreed = new Wakeup();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -218,8 +220,13 @@ export abstract class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
-      const free = this.capacity - this.held.size;
-      if (free <= 0 || this.held.size > this.refillAt) {
+      // A task whose end is being written no longer takes a slot: the next
+      // claim goes out while the settlement is on its way to the backend.
+      // At most a capacity of them, so a backend that keeps refusing
+      // settlements cannot make the worker hold ever more leases.
+      const busy = this.held.size - Math.min(this.settling.size, this.capacity);
+      const free = this.capacity - busy;
+      if (free <= 0 || busy > this.refillAt) {
         await this.slotFreed.next();
         continue;
       }
@@ -275,11 +282,14 @@ export abstract class Worker {
 
     // A lost lease belongs to someone else now; a handed-back task is already waiting again.
     if (attempt.interrupted === "lost" || attempt.interrupted === "stopping") return;
+    this.settling.add(settlement.id);
+    this.slotFreed.wake();
     this.settler.add(settlement);
   }
 
   private settled(settlement: Settlement, applied: boolean): void {
     this.held.delete(settlement.id);
+    this.settling.delete(settlement.id);
     this.slotFreed.wake();
     if (!applied) {
       this.log.warn({ task: settlement.id }, "settlement refused: the lease was lost meanwhile");
@@ -325,6 +335,7 @@ export abstract class Worker {
     this.log.warn({ task: id }, "lease lost: another worker may run this task");
     this.interrupt(attempt, "lost", "the worker lost its lease on this task");
     this.held.delete(id);
+    this.settling.delete(id);
     this.slotFreed.wake();
   }
 
@@ -362,6 +373,7 @@ export abstract class Worker {
       this.log.warn({ err: toErrorInfo(error) }, "hand-back failed; the leases will run out");
     }
     this.held.clear();
+    this.settling.clear();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
