@@ -1,6 +1,6 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { Lease } from "../contract.js";
-import { type HandedValues, handedRecord } from "./hash.js";
+import { type ClaimedEntry, claimedRecord } from "./hash.js";
 import type { SignalHub } from "./signals.js";
 
 /**
@@ -13,8 +13,8 @@ export const OFFER_MS = 1_000;
 /** Handed-over tasks that no claim takes within this many ms are handed back. */
 export const HOLD_MS = 1_000;
 
-/** Values per task in a handover message (see `HandedValues`). */
-const HANDED_WIDTH = 7;
+/** Values per task in a claimed entry (see `ClaimedEntry`). */
+const ENTRY_WIDTH = 7;
 
 interface Held {
   task: ClaimedTask;
@@ -142,8 +142,8 @@ function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] }
 
     const claimed: ClaimedTask[] = [];
     for (const entry of tasks as unknown[]) {
-      if (!isHanded(entry)) return null;
-      claimed.push(handedRecord(entry, owner, at, lease));
+      if (!isClaimedEntry(entry)) return null;
+      claimed.push(claimedRecord(entry, owner, at, lease));
     }
     return { owner, tasks: claimed };
   } catch {
@@ -151,9 +151,9 @@ function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] }
   }
 }
 
-/** The shape of one handed task, checked enough that a record can be built from it. */
-function isHanded(entry: unknown): entry is HandedValues {
-  if (!Array.isArray(entry) || entry.length !== HANDED_WIDTH) return false;
+/** The shape of one claimed entry, checked enough that a record can be built from it. */
+export function isClaimedEntry(entry: unknown): entry is ClaimedEntry {
+  if (!Array.isArray(entry) || entry.length !== ENTRY_WIDTH) return false;
   const [stored, ...numbers] = entry as unknown[];
   return (
     Array.isArray(stored) &&

@@ -152,37 +152,13 @@ export function recordFromHash(h: Record<string, string>): TaskRecord {
   });
 }
 
-/** What the claim script answers per task, in `CLAIMED_WIDTH` order. */
-export type ClaimedValues = [string, string, number, number, number, string, string];
-
-/** Builds a claimed task's record from the claim's answer and the lease it was given. */
-export function claimedRecord(
-  [d, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: ClaimedValues,
-  owner: string,
-  now: number,
-  leaseExpiresAt: number,
-): ClaimedTask {
-  return buildRecord(d, {
-    runAt: Number(runAt),
-    state: "running",
-    attempts,
-    leaseLosses: Number(leaseLosses),
-    token,
-    leaseOwner: owner,
-    leaseExpiresAt,
-    startedAt: now,
-    finishedAt: null,
-    cancelRequested: cancelRequested === "1",
-    lastError: errorOrNull(lastError),
-  }) as ClaimedTask;
-}
-
 /**
- * One task of a handover message (see scripts/offers.ts): the stored task
- * as JSON (not a string), runAt, attempts, token, leaseLosses,
- * cancelRequested (0 or 1) and lastError (null when none).
+ * One claimed task as claims and handovers answer it (see
+ * scripts/claim-core.ts): the stored task as JSON (not a string), runAt,
+ * attempts, token, leaseLosses, cancelRequested (0 or 1) and lastError
+ * (null when none).
  */
-export type HandedValues = [
+export type ClaimedEntry = [
   StoredTask,
   number,
   number,
@@ -192,9 +168,9 @@ export type HandedValues = [
   TaskErrorInfo | null,
 ];
 
-/** Builds a handed-over task's record, leased to `owner` at `now` until `leaseExpiresAt`. */
-export function handedRecord(
-  [v, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: HandedValues,
+/** Builds a claimed task's record, leased to `owner` at `now` until `leaseExpiresAt`. */
+export function claimedRecord(
+  [v, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: ClaimedEntry,
   owner: string,
   now: number,
   leaseExpiresAt: number,

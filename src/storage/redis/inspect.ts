@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { TaskEvent } from "../../events/types.js";
-import type { TaskRecord } from "../../task/record.js";
+import type { TaskErrorInfo, TaskRecord } from "../../task/record.js";
 import type { TaskState } from "../../task/state.js";
 import type { TaskCounts, TaskFilter, TaskOutcome } from "../contract.js";
 import { runScript, type ScriptArg } from "./connection.js";
@@ -26,18 +26,12 @@ export class Inspector {
 
   /** The outcomes of `ids` in one script call, in their order; null for an unknown id. */
   async getOutcomes(ids: readonly string[]): Promise<(TaskOutcome | null)[]> {
-    const flat = (await runScript(this.client, "omniqOutcomes", [...this.base(), ...ids])) as (
-      | string
-      | null
-    )[];
-
-    const outcomes: (TaskOutcome | null)[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      outcomes.push(
-        toOutcome(flat[3 * i] ?? null, flat[3 * i + 1] ?? null, flat[3 * i + 2] ?? null),
-      );
-    }
-    return outcomes;
+    const json = (await runScript(this.client, "omniqOutcomes", [
+      ...this.base(),
+      JSON.stringify(ids),
+    ])) as string;
+    const found = JSON.parse(json) as (StoredOutcome | null)[];
+    return ids.map((_, i) => toOutcome(found[i] ?? null));
   }
 
   /** Pages through the queues' indexes in enqueue order, `LIST_CHUNK` tasks per script call. */
@@ -118,15 +112,15 @@ export class Inspector {
   }
 }
 
-/** A task's end from its stored state, result and lastError; a new object each time. */
-function toOutcome(
-  state: string | null,
-  result: string | null,
-  lastError: string | null,
-): TaskOutcome | null {
-  if (state === null) return null;
+/** One task's end as the outcomes script answers it: state, result, lastError. */
+type StoredOutcome = [state: string, result: string | null, lastError: TaskErrorInfo | null];
+
+/** A task's end as `getOutcome` answers it; a new object each time. */
+function toOutcome(stored: StoredOutcome | null): TaskOutcome | null {
+  if (stored === null) return null;
+  const [state, result, lastError] = stored;
   const outcome: TaskOutcome = { state: state as TaskState };
   if (state === "completed" && result !== null) outcome.result = result;
-  if (lastError !== null) outcome.error = JSON.parse(lastError);
+  if (lastError !== null) outcome.error = lastError;
   return outcome;
 }

@@ -21,11 +21,10 @@ import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { runScript, type ScriptArg } from "./connection.js";
 import type { Deadlines } from "./deadlines.js";
 import { type Handovers, OFFER_MS } from "./handovers.js";
-import { type ClaimedValues, claimedRecord, enqueueValues } from "./hash.js";
+import { type ClaimedEntry, claimedRecord, enqueueValues } from "./hash.js";
 import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
-import { CLAIMED_WIDTH } from "./scripts/claim.js";
 import type { ScriptName } from "./scripts/index.js";
 import { finalOutcome, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
 import type { RedisTarget } from "./url.js";
@@ -107,12 +106,10 @@ export class RedisStorage implements Storage {
       now + OFFER_MS,
     ];
 
-    const flat = (await this.guard("claim", () => this.write("omniqClaim", args))) as unknown[];
-    const claimed: ClaimedTask[] = [];
-    for (let i = 0; i < flat.length; i += CLAIMED_WIDTH) {
-      const values = flat.slice(i, i + CLAIMED_WIDTH) as ClaimedValues;
-      claimed.push(claimedRecord(values, request.owner, now, now + request.leaseMs));
-    }
+    const json = (await this.guard("claim", () => this.write("omniqClaim", args))) as string;
+    const lease = now + request.leaseMs;
+    const entries = JSON.parse(json) as ClaimedEntry[];
+    const claimed = entries.map((entry) => claimedRecord(entry, request.owner, now, lease));
     handovers.claimed(request.owner, claimed.length);
     // Handovers the claim found in the inbox are older: they go first.
     if (!handovers.has(request.owner)) return claimed;
@@ -134,15 +131,13 @@ export class RedisStorage implements Storage {
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const args: ScriptArg[] = this.base();
-    for (const s of settlements) {
+    const list = settlements.map((s) => {
       const entry = outcomeEntry(s);
-      if (s.outcome === "completed") args.push(s.id, s.token, s.outcome, s.result, "", entry);
-      else {
-        const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
-        args.push(s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt, entry);
-      }
-    }
+      if (s.outcome === "completed") return [s.id, s.token, s.outcome, s.result, "", entry];
+      const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
+      return [s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt, entry];
+    });
+    const args: ScriptArg[] = [...this.base(), JSON.stringify(list)];
 
     const [applied, ...signals] = (await this.guard("settle", () =>
       runScript(this.parts.commands, "omniqSettle", args),

@@ -2,18 +2,14 @@
 export const PROMOTE_PER_CLAIM = 1_000;
 
 /**
- * Values per claimed task in a claim's answer: the task as enqueued (JSON),
- * runAt, attempts, token, leaseLosses, cancelRequested and lastError (empty
- * when none). The rest of the record follows from the claim.
- */
-export const CLAIMED_WIDTH = 7;
-
-/**
  * Lua for taking tasks, after the prelude: used by the claim script, and by
  * enqueue when it serves a claim that is waiting (see offers.ts).
  * `claimFor(owner, leaseExpiresAt, queues, workers, limit)` leases up to
- * `limit` due tasks and answers them as a flat list, `CLAIMED_WIDTH` values
- * each.
+ * `limit` due tasks and answers them as pieces of JSON that join into a
+ * list of claimed entries, one per task: [the task as enqueued, runAt,
+ * attempts, token, leaseLosses, cancelRequested (0 or 1), lastError or null]
+ * (see hash.ts `ClaimedEntry`). One string for the whole answer costs both
+ * sides far less than seven values per task.
  */
 export const CLAIM_CORE = `
 -- Delayed and retrying tasks whose time has come join their ready sets
@@ -58,7 +54,26 @@ local function takeHeads(queue, workers, want)
   return members
 end
 
--- Leases one task to 'owner' and appends its values to 'claimed'; false when
+-- Appends one claimed entry's JSON to 'pieces' (see CLAIM_CORE's doc); the
+-- stored task and its last error are JSON already and go in as they are.
+local function addClaimed(pieces, d, runAt, attempts, token, leaseLosses, cancelRequested, lastError)
+  local n = #pieces
+  pieces[n + 1] = n == 0 and '[' or ',['
+  pieces[n + 2] = d
+  pieces[n + 3] = ','
+  pieces[n + 4] = runAt
+  pieces[n + 5] = ','
+  pieces[n + 6] = num(attempts)
+  pieces[n + 7] = ','
+  pieces[n + 8] = num(token)
+  pieces[n + 9] = ','
+  pieces[n + 10] = leaseLosses or '0'
+  pieces[n + 11] = cancelRequested == '1' and ',1,' or ',0,'
+  pieces[n + 12] = lastError or 'null'
+  pieces[n + 13] = ']'
+end
+
+-- Leases one task to 'owner' and appends its entry to 'claimed'; false when
 -- the member no longer names a waiting task. A ready member whose
 -- time-to-live has passed is dropped from its ready set and left waiting in
 -- the expiry set: 'maintain' marks it expired. The fields are read into
@@ -81,14 +96,7 @@ local function claimOne(queue, id, owner, leaseExpiresAt, claimed)
   watchLease(t, leaseExpiresAt)
   if expiresAt then redis.call('ZREM', EXPIRY, id) end
 
-  local base = #claimed
-  claimed[base + 1] = v[10]
-  claimed[base + 2] = v[2]
-  claimed[base + 3] = attempts
-  claimed[base + 4] = token
-  claimed[base + 5] = v[6] or '0'
-  claimed[base + 6] = v[7] or '0'
-  claimed[base + 7] = v[11] or ''
+  addClaimed(claimed, v[10], v[2], attempts, token, v[6], v[7], v[11])
   return true
 end
 

@@ -2,7 +2,7 @@ import { CLAIM_CORE } from "./claim-core.js";
 import { OFFERS } from "./offers.js";
 import { PRELUDE } from "./prelude.js";
 
-export { CLAIMED_WIDTH, PROMOTE_PER_CLAIM } from "./claim-core.js";
+export { PROMOTE_PER_CLAIM } from "./claim-core.js";
 
 /**
  * Leases up to `limit` due tasks. ARGV[4] limit, ARGV[5] owner, ARGV[6] the
@@ -10,8 +10,9 @@ export { CLAIMED_WIDTH, PROMOTE_PER_CLAIM } from "./claim-core.js";
  * order, then the number of worker types followed by the types, then the
  * lease length, whether the owner may have an offer to withdraw (1 or 0),
  * and when an offer made now would end (0: make none). When nothing is due,
- * the claim leaves an offer (see offers.ts) that enqueues may serve. It also
- * answers what waits in this handle's inbox, as handovers.
+ * the claim leaves an offer (see offers.ts) that enqueues may serve. Answers
+ * the claimed entries as one JSON list (see claim-core.ts), and what waits
+ * in this handle's inbox, as handovers.
  */
 export const CLAIM = `${PRELUDE}${CLAIM_CORE}${OFFERS}
 local limit = tonumber(ARGV[4])
@@ -31,5 +32,5 @@ if taken == 0 and offerUntil > 0 then
   registerOffer(owner, queues, workers, limit, leaseMs, offerUntil)
 end
 
-return finish(claimed)
+return finish('[' .. table.concat(claimed) .. ']')
 `;

@@ -176,9 +176,7 @@ end
 -- tasks all went to offers needs no ready signal.
 for _, offer in ipairs(direct) do
   local claimed = {}
-  for _, t in ipairs(offer.picked) do
-    for _, value in ipairs({ t.d, t.runAt, 1, 1, '0', '0', '' }) do claimed[#claimed + 1] = value end
-  end
+  for _, t in ipairs(offer.picked) do addClaimed(claimed, t.d, t.runAt, 1, 1) end
   if #claimed > 0 then sendHandover(offer, claimed) else restoreOffer(offer) end
 end
 for _, offer in ipairs(later) do serveOffer(offer) end

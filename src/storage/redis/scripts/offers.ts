@@ -70,19 +70,11 @@ end
 -- An offer taken that got nothing waits again, as it was.
 local function restoreOffer(offer) placeOffer(offer, offer.encoded) end
 
--- Sends what was leased to an offer's owner, 'claimed' being claim values
--- (CLAIMED_WIDTH each). The stored task and its last error are JSON
--- already and go in as they are, so that nobody escapes or parses them twice.
+-- Sends what was leased to an offer's owner, 'claimed' being the pieces of
+-- its claimed entries (see claim-core.ts).
 local function sendHandover(offer, claimed)
-  local parts = {}
-  for i = 1, #claimed, 7 do
-    local lastError = claimed[i + 6]
-    parts[#parts + 1] = '[' .. claimed[i] .. ',' .. claimed[i + 1] .. ',' .. claimed[i + 2] .. ',' ..
-      claimed[i + 3] .. ',' .. claimed[i + 4] .. ',' .. claimed[i + 5] .. ',' ..
-      (lastError == '' and 'null' or lastError) .. ']'
-  end
   local message = '{"owner":' .. cjson.encode(offer.id) .. ',"lease":' .. offer.leaseExpiresAt ..
-    ',"at":' .. NOW .. ',"tasks":[' .. table.concat(parts, ',') .. ']}'
+    ',"at":' .. NOW .. ',"tasks":[' .. table.concat(claimed) .. ']}'
   if offer.o == ORIGIN then
     handovers[#handovers + 1] = message
   else
