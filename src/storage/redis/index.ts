@@ -40,8 +40,10 @@ export interface RedisStorageOptions {
 /**
  * Opens the Redis backend at `redis://[user:pass@]host[:port][/db][?prefix=name]`
  * (or `rediss://` for TLS). Two connections are made: one for commands and
- * scripts, one listening for other processes' signals. Rejects with
- * `StorageError` when the server cannot be reached. Needs Redis 5 or later.
+ * scripts, one listening for other processes' signals; a third, waiting in
+ * a blocking pop for tasks that enqueues hand to this handle's claims (see
+ * scripts/offers.ts), opens at the first claim. Rejects with `StorageError`
+ * when the server cannot be reached. Needs Redis 5 or later.
  *
  * Known limits:
  * - Redis Cluster is not supported: scripts build key names as they go, so
@@ -54,7 +56,11 @@ export interface RedisStorageOptions {
  * - Finished tasks and events are deleted by `maintain` (workers run it), not
  *   by Redis expiry: a store nobody maintains keeps growing.
  * - Signals sent while a connection is down are lost; workers and waiters
- *   find the work by polling.
+ *   find the work by polling. Handovers are not lost: they wait in the
+ *   handle's inbox list, which every claim also empties.
+ * - A handle that dies with an offer standing (at most a second after a
+ *   claim that found nothing) takes the tasks enqueued in that second with
+ *   it until their leases run out.
  */
 export async function openRedisStorage(
   url: string,
