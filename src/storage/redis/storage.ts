@@ -25,6 +25,7 @@ import { type ClaimedEntry, claimedRecord, enqueueValues } from "./hash.js";
 import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
+import { USE_BATCH_SCRIPT } from "./scripts/enqueue-one.js";
 import type { ScriptName } from "./scripts/index.js";
 import { finalOutcome, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
 import type { RedisTarget } from "./url.js";
@@ -73,7 +74,13 @@ export class RedisStorage implements Storage {
     ];
     for (const task of tasks) args.push(...enqueueValues(task));
 
-    await this.guard("enqueue", () => this.write("omniqEnqueue", args));
+    await this.guard("enqueue", async () => {
+      // One task, the step before an idle worker starts, has a lighter script.
+      if (tasks.length === 1 && (await this.write("omniqEnqueueOne", args)) !== USE_BATCH_SCRIPT) {
+        return;
+      }
+      await this.write("omniqEnqueue", args);
+    });
   }
 
   /**

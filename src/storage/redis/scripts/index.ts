@@ -1,6 +1,7 @@
 import { CANCEL } from "./cancel.js";
 import { CLAIM } from "./claim.js";
 import { ENQUEUE } from "./enqueue.js";
+import { ENQUEUE_ONE } from "./enqueue-one.js";
 import { EVENTS_SINCE } from "./events-since.js";
 import { EXPIRE_LEASES } from "./expire-leases.js";
 import { EXPIRE_WAITING } from "./expire-waiting.js";
@@ -22,6 +23,7 @@ import { WITHDRAW } from "./withdraw.js";
  */
 export const SCRIPTS = {
   omniqEnqueue: ENQUEUE,
+  omniqEnqueueOne: ENQUEUE_ONE,
   omniqClaim: CLAIM,
   omniqHeartbeat: HEARTBEAT,
   omniqSettle: SETTLE,

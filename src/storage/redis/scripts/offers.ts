@@ -15,12 +15,13 @@
  * not yet taken). An inbox nobody empties (its handle died) expires on its
  * own; the tasks in it return when their leases run out.
  */
+/** Real ms after its last push that an inbox nobody empties (its handle died) is dropped. */
+export const INBOX_TTL_MS = 600_000;
+
 export const OFFERS = `
 local OFFERS = P .. ':offers'
 local function idleKey(queue, worker) return P .. ':idle:' .. queue .. ':' .. worker end
 local function inboxKey(origin) return P .. ':inbox:' .. origin end
--- Real ms: only for dropping the inbox of a handle that is gone.
-local INBOX_TTL_MS = 600000
 
 -- Offers served per enqueue at most, so one enqueue stays short.
 local MAX_OFFERS_SERVED = 16
@@ -80,7 +81,7 @@ local function sendHandover(offer, claimed)
   else
     local inbox = inboxKey(offer.o)
     redis.call('LPUSH', inbox, message)
-    redis.call('PEXPIRE', inbox, INBOX_TTL_MS)
+    redis.call('PEXPIRE', inbox, ${INBOX_TTL_MS})
   end
 end
 
