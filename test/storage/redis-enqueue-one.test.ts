@@ -117,15 +117,12 @@ describe("redis backend: the one-task enqueue", { skip }, () => {
   test("with a ready task before it, the one-task script writes nothing and defers to the batch script", async () => {
     await onFreshPrefix(async (run, prefix) => {
       await run("omniqEnqueue", ["b0", 1, ...enqueueValues(newTask({ id: "first", runAt: NOW }))]);
-      const held = JSON.parse(((await claimAs(run, "p")) as [string])[0]) as [
-        unknown,
-        number,
-        number,
-        number,
-      ][];
-      await claimAs(run, "w");
+      // A claim answers its meta list (runAt, attempts, token, ...) first.
+      const [[meta]] = (await claimAs(run, "p")) as [[string]];
+      const [[, , token]] = JSON.parse(meta) as [[number, number, number]];
       // Released, "first" waits in its ready set while w's offer stands.
-      await run("omniqRelease", ["first", held[0]?.[3] ?? 0]);
+      await claimAs(run, "w");
+      await run("omniqRelease", ["first", token]);
       const before = await dump(client, prefix);
 
       const task = newTask({ id: "second", runAt: NOW });

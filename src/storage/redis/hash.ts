@@ -158,15 +158,10 @@ export function recordFromHash(h: Record<string, string>): TaskRecord {
  * attempts, token, leaseLosses, cancelRequested (0 or 1) and lastError
  * (null when none).
  */
-export type ClaimedEntry = [
-  StoredTask,
-  number,
-  number,
-  number,
-  number,
-  number,
-  TaskErrorInfo | null,
-];
+export type ClaimedEntry = [StoredTask, ...ClaimedMeta];
+
+/** A claimed entry without its stored task, as a claim's answer lists them (see claim.ts). */
+export type ClaimedMeta = [number, number, number, number, number, TaskErrorInfo | null];
 
 /** Builds a claimed task's record, leased to `owner` at `now` until `leaseExpiresAt`. */
 export function claimedRecord(

@@ -21,7 +21,7 @@ import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { runScript, type ScriptArg } from "./connection.js";
 import type { Deadlines } from "./deadlines.js";
 import { type Handovers, OFFER_MS } from "./handovers.js";
-import { type ClaimedEntry, claimedRecord, enqueueValues } from "./hash.js";
+import { type ClaimedMeta, claimedRecord, enqueueValues, type StoredTask } from "./hash.js";
 import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
@@ -113,10 +113,19 @@ export class RedisStorage implements Storage {
       now + OFFER_MS,
     ];
 
-    const json = (await this.guard("claim", () => this.write("omniqClaim", args))) as string;
+    const [meta, ...stored] = (await this.guard("claim", () => this.write("omniqClaim", args))) as [
+      string,
+      ...string[],
+    ];
     const lease = now + request.leaseMs;
-    const entries = JSON.parse(json) as ClaimedEntry[];
-    const claimed = entries.map((entry) => claimedRecord(entry, request.owner, now, lease));
+    const claimed = (JSON.parse(meta) as ClaimedMeta[]).map((values, i) =>
+      claimedRecord(
+        [JSON.parse(stored[i] ?? "null") as StoredTask, ...values],
+        request.owner,
+        now,
+        lease,
+      ),
+    );
     handovers.claimed(request.owner, claimed.length);
     // Handovers the claim found in the inbox are older: they go first.
     if (!handovers.has(request.owner)) return claimed;

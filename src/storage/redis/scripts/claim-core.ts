@@ -5,11 +5,13 @@ export const PROMOTE_PER_CLAIM = 1_000;
  * Lua for taking tasks, after the prelude: used by the claim script, and by
  * enqueue when it serves a claim that is waiting (see offers.ts).
  * `claimFor(owner, leaseExpiresAt, queues, workers, limit)` leases up to
- * `limit` due tasks and answers them as pieces of JSON that join into a
- * list of claimed entries, one per task: [the task as enqueued, runAt,
- * attempts, token, leaseLosses, cancelRequested (0 or 1), lastError or null]
- * (see hash.ts `ClaimedEntry`). One string for the whole answer costs both
- * sides far less than seven values per task.
+ * `limit` due tasks and answers the claim: `stored`, the tasks as enqueued
+ * (JSON each), and `meta`, pieces that join into one JSON list with, per
+ * task, [runAt, attempts, token, leaseLosses, cancelRequested (0 or 1),
+ * lastError or null] (see hash.ts `ClaimedEntry`). Joining the small values
+ * costs the server little and saves the client six values per task; the
+ * stored tasks go out as they are, since joining them into one large string
+ * costs the server more than it saves.
  */
 export const CLAIM_CORE = `
 -- Delayed and retrying tasks whose time has come join their ready sets
@@ -54,31 +56,55 @@ local function takeHeads(queue, workers, want)
   return members
 end
 
--- Appends one claimed entry's JSON to 'pieces' (see CLAIM_CORE's doc); the
--- stored task and its last error are JSON already and go in as they are.
-local function addClaimed(pieces, d, runAt, attempts, token, leaseLosses, cancelRequested, lastError)
-  local n = #pieces
-  pieces[n + 1] = n == 0 and '[' or ',['
-  pieces[n + 2] = d
-  pieces[n + 3] = ','
-  pieces[n + 4] = runAt
-  pieces[n + 5] = ','
-  pieces[n + 6] = num(attempts)
-  pieces[n + 7] = ','
-  pieces[n + 8] = num(token)
-  pieces[n + 9] = ','
-  pieces[n + 10] = leaseLosses or '0'
-  pieces[n + 11] = cancelRequested == '1' and ',1,' or ',0,'
-  pieces[n + 12] = lastError or 'null'
-  pieces[n + 13] = ']'
+-- Pieces of 'meta' per task (see CLAIM_CORE's doc).
+local META_PIECES = 11
+
+-- Adds one claimed task to a claim. Whole numbers go in as numbers:
+-- table.concat writes those below 1e14 exactly, and attempts and tokens are.
+local function addClaimed(claim, d, runAt, attempts, token, leaseLosses, cancelRequested, lastError)
+  local stored, meta = claim.stored, claim.meta
+  stored[#stored + 1] = d
+  local n = #meta
+  meta[n + 1] = n == 0 and '[' or ',['
+  meta[n + 2] = runAt
+  meta[n + 3] = ','
+  meta[n + 4] = attempts
+  meta[n + 5] = ','
+  meta[n + 6] = token
+  meta[n + 7] = ','
+  meta[n + 8] = leaseLosses or '0'
+  meta[n + 9] = cancelRequested == '1' and ',1,' or ',0,'
+  meta[n + 10] = lastError or 'null'
+  meta[n + 11] = ']'
+  claim.taken = claim.taken + 1
 end
 
--- Leases one task to 'owner' and appends its entry to 'claimed'; false when
--- the member no longer names a waiting task. A ready member whose
--- time-to-live has passed is dropped from its ready set and left waiting in
--- the expiry set: 'maintain' marks it expired. The fields are read into
--- locals rather than through 'load': this runs once per task.
-local function claimOne(queue, id, owner, leaseExpiresAt, claimed)
+-- The claim's meta list as JSON.
+local function metaJson(claim) return '[' .. table.concat(claim.meta) .. ']' end
+
+-- The claim's tasks as claimed entries, one JSON list (for handovers).
+local function entriesJson(claim)
+  local parts = {}
+  for i, d in ipairs(claim.stored) do
+    local last = i * META_PIECES
+    parts[i] = '[' .. d .. ',' .. table.concat(claim.meta, '', last - META_PIECES + 2, last)
+  end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
+
+-- What one claim took, and what it does once at its end: the states the
+-- tasks left (for the counts) and the lease group they all join.
+local function newClaim(owner, leaseExpiresAt)
+  return { owner = owner, lease = leaseExpiresAt, stored = {}, meta = {}, taken = 0, from = {} }
+end
+
+-- Leases one task and appends its entry; false when the member no longer
+-- names a waiting task. A ready member whose time-to-live has passed is
+-- dropped from its ready set and left waiting in the expiry set: 'maintain'
+-- marks it expired. This runs once per task, so its fields are read into
+-- locals, not through 'load', and its counts and lease group are kept in
+-- the claim (see newClaim).
+local function claimOne(claim, queue, id)
   local key = taskKey(id)
   local v = redis.call('HMGET', key, 'state', 'runAt', 'attempts', 'token', 'expiresAt',
     'leaseLosses', 'cancelRequested', 'stem', 'ev', 'd', 'lastError')
@@ -86,17 +112,21 @@ local function claimOne(queue, id, owner, leaseExpiresAt, claimed)
   if not state or not WAITING[state] then return false end
   if expiresAt and tonumber(expiresAt) <= NOW_N then return false end
 
-  local t = { id = id, key = key, queue = queue, state = state, stem = v[8], ev = v[9] or '' }
   local attempts = (tonumber(v[3]) or 0) + 1
   local token = (tonumber(v[4]) or 0) + 1
-  moveState(t, 'running')
-  addEvent(t, 'executing', attempts)
-  save(t, 'state', 'running', 'attempts', num(attempts), 'token', num(token), 'leaseOwner', owner,
-    'leaseExpiresAt', leaseExpiresAt, 'startedAt', NOW)
-  watchLease(t, leaseExpiresAt)
+  local ev = addEventTo(v[8], v[9] or '', 'executing', attempts)
+  redis.call('HSET', key, 'ev', ev, 'state', 'running', 'attempts', attempts, 'token', token,
+    'leaseOwner', claim.owner, 'leaseExpiresAt', claim.lease, 'startedAt', NOW)
   if expiresAt then redis.call('ZREM', EXPIRY, id) end
 
-  addClaimed(claimed, v[10], v[2], attempts, token, v[6], v[7], v[11])
+  local group = claim.group
+  if not group then
+    group = groupOf(LEASES, claim.lease)
+    claim.group = group
+  end
+  group[#group + 1] = id
+  claim.from[state] = (claim.from[state] or 0) + 1
+  addClaimed(claim, v[10], v[2], attempts, token, v[6], v[7], v[11])
   return true
 end
 
@@ -104,18 +134,18 @@ end
 -- have nothing due. Each round removes at least one member, so it ends.
 local function claimFor(owner, leaseExpiresAt, queues, workers, limit)
   promoteDue()
-  local claimed, taken = {}, 0
+  local claim = newClaim(owner, leaseExpiresAt)
   for _, queue in ipairs(queues) do
-    while taken < limit do
-      local members = takeHeads(queue, workers, limit - taken)
+    local before = claim.taken
+    claim.from = {}
+    while claim.taken < limit do
+      local members = takeHeads(queue, workers, limit - claim.taken)
       if #members == 0 then break end
-      for _, member in ipairs(members) do
-        if claimOne(queue, memberId(member), owner, leaseExpiresAt, claimed) then
-          taken = taken + 1
-        end
-      end
+      for _, member in ipairs(members) do claimOne(claim, queue, memberId(member)) end
     end
+    for state, n in pairs(claim.from) do count(queue, state, -n) end
+    if claim.taken > before then count(queue, 'running', claim.taken - before) end
   end
-  return claimed, taken
+  return claim
 end
 `;

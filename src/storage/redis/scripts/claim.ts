@@ -11,8 +11,8 @@ export { PROMOTE_PER_CLAIM } from "./claim-core.js";
  * lease length, whether the owner may have an offer to withdraw (1 or 0),
  * and when an offer made now would end (0: make none). When nothing is due,
  * the claim leaves an offer (see offers.ts) that enqueues may serve. Answers
- * the claimed entries as one JSON list (see claim-core.ts), and what waits
- * in this handle's inbox, as handovers.
+ * the claim's meta list (JSON) followed by its stored tasks (see
+ * claim-core.ts), and what waits in this handle's inbox, as handovers.
  */
 export const CLAIM = `${PRELUDE}${CLAIM_CORE}${OFFERS}
 local limit = tonumber(ARGV[4])
@@ -27,10 +27,12 @@ local leaseMs, withdraw, offerUntil = ARGV[rest], ARGV[rest + 1], tonumber(ARGV[
 
 drainInbox()
 if withdraw == '1' then withdrawOffer(owner) end
-local claimed, taken = claimFor(owner, leaseExpiresAt, queues, workers, limit)
-if taken == 0 and offerUntil > 0 then
+local claim = claimFor(owner, leaseExpiresAt, queues, workers, limit)
+if claim.taken == 0 and offerUntil > 0 then
   registerOffer(owner, queues, workers, limit, leaseMs, offerUntil)
 end
 
-return finish('[' .. table.concat(claimed) .. ']')
+local answer = { metaJson(claim) }
+for i, d in ipairs(claim.stored) do answer[i + 1] = d end
+return finish(answer)
 `;

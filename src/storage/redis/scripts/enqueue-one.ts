@@ -116,4 +116,3 @@ redis.call('SET', P .. ':eventseq', num(eventSeq))
 redis.call('ZADD', P .. ':log', num(eventSeq - (offer and 1 or 0)), '[' .. event .. ']')
 return { 1, ready, none, none, handovers }
 `;
-

@@ -175,9 +175,9 @@ end
 -- sets, then any other offers while ready tasks are left. A queue whose new
 -- tasks all went to offers needs no ready signal.
 for _, offer in ipairs(direct) do
-  local claimed = {}
-  for _, t in ipairs(offer.picked) do addClaimed(claimed, t.d, t.runAt, 1, 1) end
-  if #claimed > 0 then sendHandover(offer, claimed) else restoreOffer(offer) end
+  local claim = newClaim(offer.id, offer.leaseExpiresAt)
+  for _, t in ipairs(offer.picked) do addClaimed(claim, t.d, t.runAt, 1, 1) end
+  if claim.taken > 0 then sendHandover(offer, claim) else restoreOffer(offer) end
 end
 for _, offer in ipairs(later) do serveOffer(offer) end
 local handedAll = {}

@@ -71,11 +71,10 @@ end
 -- An offer taken that got nothing waits again, as it was.
 local function restoreOffer(offer) placeOffer(offer, offer.encoded) end
 
--- Sends what was leased to an offer's owner, 'claimed' being the pieces of
--- its claimed entries (see claim-core.ts).
-local function sendHandover(offer, claimed)
+-- Sends what a claim leased to an offer's owner.
+local function sendHandover(offer, claim)
   local message = '{"owner":' .. cjson.encode(offer.id) .. ',"lease":' .. offer.leaseExpiresAt ..
-    ',"at":' .. NOW .. ',"tasks":[' .. table.concat(claimed) .. ']}'
+    ',"at":' .. NOW .. ',"tasks":' .. entriesJson(claim) .. '}'
   if offer.o == ORIGIN then
     handovers[#handovers + 1] = message
   else
@@ -98,12 +97,12 @@ end
 -- Leases what an offer asks for through the claim's own code and sends it;
 -- answers false when there was nothing (the offer then waits again).
 local function serveOffer(offer)
-  local claimed, taken = claimFor(offer.id, offer.leaseExpiresAt, offer.q, offer.w, offer.n)
-  if taken == 0 then
+  local claim = claimFor(offer.id, offer.leaseExpiresAt, offer.q, offer.w, offer.n)
+  if claim.taken == 0 then
     restoreOffer(offer)
     return false
   end
-  sendHandover(offer, claimed)
+  sendHandover(offer, claim)
   return true
 end
 

@@ -182,7 +182,9 @@ local eventPieces = {}
 -- of one kind in a script.
 local eventMiddles = {}
 
-local function addEvent(t, kind, attempt, extra)
+-- Records an event of the task whose stem and event list are given, and
+-- answers the list with the event's seq added.
+local function addEventTo(stem, ev, kind, attempt, extra)
   if not eventSeq then eventSeq = tonumber(redis.call('GET', EVENT_SEQ)) or 0 end
   eventSeq = eventSeq + 1
   local seq = num(eventSeq)
@@ -196,13 +198,19 @@ local function addEvent(t, kind, attempt, extra)
   eventPieces[at + 1] = eventCount % EVENTS_PER_MEMBER == 0 and '{"seq":' or ',{"seq":'
   eventPieces[at + 2] = seq
   eventPieces[at + 3] = ','
-  eventPieces[at + 4] = t.stem
+  eventPieces[at + 4] = stem
   eventPieces[at + 5] = middle
-  eventPieces[at + 6] = num(attempt)
+  -- table.concat writes a whole number below 1e14 exactly; attempts are.
+  eventPieces[at + 6] = attempt
   eventPieces[at + 7] = extra or ''
   eventPieces[at + 8] = '}'
   eventCount = eventCount + 1
-  if t.ev == '' then t.ev = seq else t.ev = t.ev .. ' ' .. seq end
+  if ev == '' then return seq end
+  return ev .. ' ' .. seq
+end
+
+local function addEvent(t, kind, attempt, extra)
+  t.ev = addEventTo(t.stem, t.ev, kind, attempt, extra)
 end
 
 local function writeEvents()
@@ -240,13 +248,20 @@ end
 local groups = { [LEASES] = {}, [DONE] = {} }
 local groupTimes = { [LEASES] = {}, [DONE] = {} }
 
-local function addToGroup(key, at, id)
+-- The group of 'key' for time 'at', made on first use; callers that add
+-- many ids at one time keep it rather than look it up for each.
+local function groupOf(key, at)
   local group = groups[key][at]
   if not group then
     group = {}
     groups[key][at] = group
     groupTimes[key][#groupTimes[key] + 1] = at
   end
+  return group
+end
+
+local function addToGroup(key, at, id)
+  local group = groupOf(key, at)
   group[#group + 1] = id
 end
 

@@ -35,14 +35,40 @@ local function retry(t, errorJson, retryAt)
   end
 end
 
-local function settleOne(id, token, outcome, value, retryAt, entry)
-  local t = load(id, SETTLE_FIELDS)
-  if not t or t.state ~= 'running' or t.token ~= tonumber(token) then return 0 end
-  if entry ~= '' then finishedOutcomes[#finishedOutcomes + 1] = entry end
+-- Completions are most of what a settle does: their counts and deletion
+-- groups are gathered here and written once, per queue and per ttl.
+local completedIn, deleteGroups = {}, {}
 
+local function complete(key, id, v, value)
+  local ev = addEventTo(v[5], v[6] or '', 'completed', tonumber(v[4]) or 0)
+  redis.call('HSET', key, 'ev', ev, 'state', 'completed', 'finishedAt', NOW, 'result', value)
+
+  local queue, ttl = v[3], v[7]
+  completedIn[queue] = (completedIn[queue] or 0) + 1
+  local group = deleteGroups[ttl]
+  if not group then
+    group = groupOf(DONE, num(NOW_N + tonumber(ttl)))
+    deleteGroups[ttl] = group
+  end
+  group[#group + 1] = id
+  signalFinished(id)
+end
+
+-- The fields are read into locals, not through 'load': this runs once per
+-- settlement. Other outcomes than a completion build the task 'load' would.
+local function settleOne(id, token, outcome, value, retryAt, entry)
+  local key = taskKey(id)
+  local v = redis.call('HMGET', key, unpack(SETTLE_FIELDS))
+  if v[1] ~= 'running' or tonumber(v[2]) ~= tonumber(token) then return 0 end
+  if entry ~= '' then finishedOutcomes[#finishedOutcomes + 1] = entry end
   if outcome == 'completed' then
-    finalize(t, 'completed', 'completed', nil, 'result', value)
-  elseif outcome == 'failed' and retryAt ~= '' then
+    complete(key, id, v, value)
+    return 1
+  end
+
+  local t = { id = id, key = key, state = v[1], token = tonumber(v[2]), queue = v[3],
+    attempts = tonumber(v[4]) or 0, stem = v[5], ev = v[6] or '', resultTtlMs = v[7] }
+  if outcome == 'failed' and retryAt ~= '' then
     retry(t, value, num(retryAt))
   elseif outcome == 'failed' then
     loadMore(t, SEQ_FIELD)
@@ -56,6 +82,10 @@ end
 
 for _, s in ipairs(cjson.decode(ARGV[4])) do
   applied[#applied + 1] = settleOne(s[1], s[2], s[3], s[4], s[5], s[6])
+end
+for queue, n in pairs(completedIn) do
+  count(queue, 'running', -n)
+  count(queue, 'completed', n)
 end
 
 return finish(applied)
