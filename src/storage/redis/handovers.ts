@@ -154,10 +154,14 @@ function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] }
 /** The shape of one claimed entry, checked enough that a record can be built from it. */
 export function isClaimedEntry(entry: unknown): entry is ClaimedEntry {
   if (!Array.isArray(entry) || entry.length !== ENTRY_WIDTH) return false;
-  const [stored, ...numbers] = entry as unknown[];
+  const stored: unknown = entry[0];
   return (
     Array.isArray(stored) &&
     typeof stored[0] === "string" &&
-    numbers.slice(0, 5).every((n) => typeof n === "number")
+    typeof entry[1] === "number" &&
+    typeof entry[2] === "number" &&
+    typeof entry[3] === "number" &&
+    typeof entry[4] === "number" &&
+    typeof entry[5] === "number"
   );
 }

@@ -52,10 +52,9 @@ export function enqueueValues(task: NewTask): string[] {
     task.worker,
     task.module,
   ];
-  // What every event of the task repeats, escaped once here rather than in Lua.
-  const stem =
-    `"taskId":${JSON.stringify(task.id)},` +
-    `"queue":${JSON.stringify(task.queue)},"name":${JSON.stringify(task.name)}`;
+  // What every event of the task repeats, escaped once here rather than in
+  // Lua: the object's fields without its braces.
+  const stem = JSON.stringify({ taskId: task.id, queue: task.queue, name: task.name }).slice(1, -1);
   return [
     task.id,
     JSON.stringify(stored),
