@@ -29,6 +29,8 @@ export abstract class Worker {
   private storage!: Storage;
   private settler!: Settler;
   private readonly held = new Map<string, Attempt>();
+  /** Held tasks that have ended and wait for their settlement to be written. */
+  private readonly settling = new Set<string>();
   private readonly wakeup = new Wakeup();
   private readonly slotFreed = new Wakeup();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -248,8 +250,9 @@ export abstract class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
-      const free = this.capacity - this.held.size;
-      if (free <= 0 || this.held.size > this.refillAt || this.refilling) {
+      const busy = this.held.size - this.settlingFree();
+      const free = this.capacity - busy;
+      if (free <= 0 || busy > this.refillAt || this.refilling) {
         this.waitingForSlot = true;
         await this.slotFreed.next();
         this.waitingForSlot = false;
@@ -266,6 +269,19 @@ export abstract class Worker {
         for (const task of tasks) this.begin(task);
       }
     }
+  }
+
+  /**
+   * Slots whose task has ended but whose settlement is still being written:
+   * the next claim may go out meanwhile. At most a capacity of them, so a
+   * backend that keeps refusing settlements cannot make the worker hold ever
+   * more leases. None on a backend that settles and claims in one write
+   * (`settleAndClaim`): there the settling write itself refills those slots,
+   * and a claim of the loop's beside it would cost a write of its own.
+   */
+  private settlingFree(): number {
+    if (this.storage.settleAndClaim !== undefined) return 0;
+    return Math.min(this.settling.size, this.capacity);
   }
 
   private async claim(limit: number): Promise<ClaimedTask[] | null> {
@@ -347,11 +363,14 @@ export abstract class Worker {
   private end(attempt: Attempt, settlement: Settlement): void {
     // A lost lease belongs to someone else now; a handed-back task is already waiting again.
     if (attempt.interrupted === "lost" || attempt.interrupted === "stopping") return;
+    this.settling.add(settlement.id);
+    if (this.storage.settleAndClaim === undefined) this.slotFreed.wake();
     this.settler.add(settlement);
   }
 
   private settled(settlement: Settlement, applied: boolean): void {
     this.held.delete(settlement.id);
+    this.settling.delete(settlement.id);
     this.slotFreed.wake();
     if (!applied) {
       this.log.warn({ task: settlement.id }, "settlement refused: the lease was lost meanwhile");
@@ -404,6 +423,7 @@ export abstract class Worker {
     this.log.warn({ task: id }, "lease lost: another worker may run this task");
     this.interrupt(attempt, "lost", "the worker lost its lease on this task");
     this.held.delete(id);
+    this.settling.delete(id);
     this.slotFreed.wake();
   }
 
@@ -441,6 +461,7 @@ export abstract class Worker {
       this.log.warn({ err: toErrorInfo(error) }, "hand-back failed; the leases will run out");
     }
     this.held.clear();
+    this.settling.clear();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {

@@ -36,7 +36,7 @@ function reconnectDelay(attempt: number): number {
 export function createClient(
   target: RedisTarget,
   settings: ConnectionSettings,
-  role: "commands" | "signals",
+  role: "commands" | "signals" | "inbox",
 ): Redis {
   const client = new Redis({
     ...target.connection,

@@ -28,7 +28,7 @@ export class Deadlines {
     });
   }
 
-  /** Stops the timer; operations still pending keep waiting on their own. */
+  /** Stops the timer; operations still pending keep waiting on their own. Call it once done. */
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
@@ -42,6 +42,9 @@ export class Deadlines {
     this.timer.unref();
   }
 
+  // The timer stays armed while nothing is pending (it is unref'd and ticks
+  // at most every second): arming one anew for each operation of an idle
+  // handle would cost more than it saves.
   private expire(): void {
     const now = Date.now();
     for (const entry of this.pending) {
@@ -49,6 +52,5 @@ export class Deadlines {
       this.pending.delete(entry);
       entry.fail();
     }
-    if (this.pending.size === 0) this.close();
   }
 }

@@ -17,7 +17,7 @@ import type { TaskState, WorkerType } from "../../task/state.js";
  */
 
 /** A task as enqueued, stored as one JSON array in field `d`: parsing it skips the keys. */
-type StoredTask = [
+export type StoredTask = [
   id: string,
   name: string,
   queue: string,
@@ -52,10 +52,9 @@ export function enqueueValues(task: NewTask): string[] {
     task.worker,
     task.module,
   ];
-  // What every event of the task repeats, escaped once here rather than in Lua.
-  const stem =
-    `"taskId":${JSON.stringify(task.id)},` +
-    `"queue":${JSON.stringify(task.queue)},"name":${JSON.stringify(task.name)}`;
+  // What every event of the task repeats, escaped once here rather than in
+  // Lua: the object's fields without its braces.
+  const stem = JSON.stringify({ taskId: task.id, queue: task.queue, name: task.name }).slice(1, -1);
   return [
     task.id,
     JSON.stringify(stored),
@@ -87,7 +86,10 @@ interface Progress {
 
 /** Joins the stored task and its progress into a fresh record, field by field. */
 function buildRecord(d: string, p: Progress): TaskRecord {
-  const v = JSON.parse(d) as StoredTask;
+  return recordOf(JSON.parse(d) as StoredTask, p);
+}
+
+function recordOf(v: StoredTask, p: Progress): TaskRecord {
   return {
     id: v[0],
     name: v[1],
@@ -149,28 +151,36 @@ export function recordFromHash(h: Record<string, string>): TaskRecord {
   });
 }
 
-/** What the claim script answers per task, in `CLAIMED_WIDTH` order. */
-export type ClaimedValues = [string, string, number, number, number, string, string];
+/**
+ * One claimed task as claims and handovers answer it (see
+ * scripts/claim-core.ts): the stored task as JSON (not a string), runAt,
+ * attempts, token, leaseLosses, cancelRequested (0 or 1) and lastError
+ * (null when none).
+ */
+export type ClaimedEntry = [StoredTask, ...ClaimedMeta];
 
-/** Builds a claimed task's record from the claim's answer and the lease it was given. */
+/** A claimed entry without its stored task, as a claim's answer lists them (see claim.ts). */
+export type ClaimedMeta = [number, number, number, number, number, TaskErrorInfo | null];
+
+/** Builds a claimed task's record, leased to `owner` at `now` until `leaseExpiresAt`. */
 export function claimedRecord(
-  [d, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: ClaimedValues,
+  [v, runAt, attempts, token, leaseLosses, cancelRequested, lastError]: ClaimedEntry,
   owner: string,
   now: number,
   leaseExpiresAt: number,
 ): ClaimedTask {
-  return buildRecord(d, {
-    runAt: Number(runAt),
+  return recordOf(v, {
+    runAt,
     state: "running",
     attempts,
-    leaseLosses: Number(leaseLosses),
+    leaseLosses,
     token,
     leaseOwner: owner,
     leaseExpiresAt,
     startedAt: now,
     finishedAt: null,
-    cancelRequested: cancelRequested === "1",
-    lastError: errorOrNull(lastError),
+    cancelRequested: cancelRequested === 1,
+    lastError,
   }) as ClaimedTask;
 }
 

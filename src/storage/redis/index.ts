@@ -3,6 +3,8 @@ import type { StorageError } from "../../errors.js";
 import { type Clock, type Storage, systemClock } from "../contract.js";
 import { createClient, storageError } from "./connection.js";
 import { Deadlines } from "./deadlines.js";
+import { Handovers } from "./handovers.js";
+import { Inbox } from "./inbox.js";
 import { listen, SignalHub } from "./signals.js";
 import { RedisStorage } from "./storage.js";
 import { parseRedisUrl } from "./url.js";
@@ -40,8 +42,10 @@ export interface RedisStorageOptions {
 /**
  * Opens the Redis backend at `redis://[user:pass@]host[:port][/db][?prefix=name]`
  * (or `rediss://` for TLS). Two connections are made: one for commands and
- * scripts, one listening for other processes' signals. Rejects with
- * `StorageError` when the server cannot be reached. Needs Redis 5 or later.
+ * scripts, one listening for other processes' signals; a third, waiting in
+ * a blocking pop for tasks that enqueues hand to this handle's claims (see
+ * scripts/offers.ts), opens at the first claim. Rejects with `StorageError`
+ * when the server cannot be reached. Needs Redis 5 or later.
  *
  * Known limits:
  * - Redis Cluster is not supported: scripts build key names as they go, so
@@ -54,7 +58,11 @@ export interface RedisStorageOptions {
  * - Finished tasks and events are deleted by `maintain` (workers run it), not
  *   by Redis expiry: a store nobody maintains keeps growing.
  * - Signals sent while a connection is down are lost; workers and waiters
- *   find the work by polling.
+ *   find the work by polling. Handovers are not lost: they wait in the
+ *   handle's inbox list, which every claim also empties.
+ * - A handle that dies with an offer standing (at most a second after a
+ *   claim that found nothing) takes the tasks enqueued in that second with
+ *   it until their leases run out.
  */
 export async function openRedisStorage(
   url: string,
@@ -75,6 +83,9 @@ export async function openRedisStorage(
   const subscriber = createClient(target, settings, "signals");
   const origin = options.recordEvents === false ? `${randomUUID()}:noevents` : randomUUID();
   const hub = new SignalHub(origin);
+  // Tasks nobody takes go back through the storage, made below.
+  let storage: RedisStorage | undefined;
+  const handovers = new Handovers(hub, (leases) => storage?.release(leases) ?? Promise.resolve());
 
   // Listening starts before open() returns, so no signal sent after it is missed.
   try {
@@ -89,5 +100,21 @@ export async function openRedisStorage(
 
   const clock = options.clock ?? systemClock;
   const deadlines = new Deadlines(options.commandTimeoutMs ?? 15_000);
-  return new RedisStorage({ target, commands, subscriber, clock, origin, hub, deadlines });
+  const inbox = new Inbox(
+    `${target.prefix}:inbox:${origin}`,
+    () => createClient(target, settings, "inbox"),
+    (message) => handovers.receive(message),
+  );
+  storage = new RedisStorage({
+    target,
+    commands,
+    subscriber,
+    clock,
+    origin,
+    hub,
+    handovers,
+    inbox,
+    deadlines,
+  });
+  return storage;
 }

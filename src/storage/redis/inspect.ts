@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { TaskEvent } from "../../events/types.js";
-import type { TaskRecord } from "../../task/record.js";
+import type { TaskErrorInfo, TaskRecord } from "../../task/record.js";
 import type { TaskState } from "../../task/state.js";
 import type { TaskCounts, TaskFilter, TaskOutcome } from "../contract.js";
 import { runScript, type ScriptArg } from "./connection.js";
@@ -24,19 +24,14 @@ export class Inspector {
     return hash.state === undefined ? null : recordFromHash(hash);
   }
 
-  async getOutcome(id: string): Promise<TaskOutcome | null> {
-    const [state, result, lastError] = await this.client.hmget(
-      `${this.prefix}:task:${id}`,
-      "state",
-      "result",
-      "lastError",
-    );
-    if (state === null || state === undefined) return null;
-
-    const outcome: TaskOutcome = { state: state as TaskState };
-    if (state === "completed" && result !== null && result !== undefined) outcome.result = result;
-    if (lastError !== null && lastError !== undefined) outcome.error = JSON.parse(lastError);
-    return outcome;
+  /** The outcomes of `ids` in one script call, in their order; null for an unknown id. */
+  async getOutcomes(ids: readonly string[]): Promise<(TaskOutcome | null)[]> {
+    const json = (await runScript(this.client, "omniqOutcomes", [
+      ...this.base(),
+      JSON.stringify(ids),
+    ])) as string;
+    const found = JSON.parse(json) as (StoredOutcome | null)[];
+    return ids.map((_, i) => toOutcome(found[i] ?? null));
   }
 
   /** Pages through the queues' indexes in enqueue order, `LIST_CHUNK` tasks per script call. */
@@ -115,4 +110,17 @@ export class Inspector {
     const [newest] = await this.client.zrange(`${this.prefix}:log`, -1, -1);
     return newest === undefined ? 0 : (eventsOf(newest).at(-1)?.seq ?? 0);
   }
+}
+
+/** One task's end as the outcomes script answers it: state, result, lastError. */
+type StoredOutcome = [state: string, result: string | null, lastError: TaskErrorInfo | null];
+
+/** A task's end as `getOutcome` answers it; a new object each time. */
+function toOutcome(stored: StoredOutcome | null): TaskOutcome | null {
+  if (stored === null) return null;
+  const [state, result, lastError] = stored;
+  const outcome: TaskOutcome = { state: state as TaskState };
+  if (state === "completed" && result !== null) outcome.result = result;
+  if (lastError !== null) outcome.error = lastError;
+  return outcome;
 }

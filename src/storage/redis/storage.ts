@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { DuplicateTaskError, OmniQError, StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
@@ -18,14 +17,17 @@ import type {
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
+import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { runScript, type ScriptArg } from "./connection.js";
 import type { Deadlines } from "./deadlines.js";
-import { type ClaimedValues, claimedRecord, enqueueValues } from "./hash.js";
+import { type Handovers, OFFER_MS } from "./handovers.js";
+import { type ClaimedMeta, claimedRecord, enqueueValues, type StoredTask } from "./hash.js";
+import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
-import { CLAIMED_WIDTH } from "./scripts/claim.js";
+import { USE_BATCH_SCRIPT } from "./scripts/enqueue-one.js";
 import type { ScriptName } from "./scripts/index.js";
-import type { ScriptSignals, SignalHub } from "./signals.js";
+import { finalOutcome, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
 import type { RedisTarget } from "./url.js";
 
 /** The parts a `RedisStorage` runs on, opened by `openRedisStorage`. */
@@ -36,6 +38,8 @@ export interface RedisParts {
   clock: Clock;
   origin: string;
   hub: SignalHub;
+  handovers: Handovers;
+  inbox: Inbox;
   deadlines: Deadlines;
 }
 
@@ -48,7 +52,12 @@ const QUIT_TIMEOUT_MS = 2_000;
  */
 export class RedisStorage implements Storage {
   private readonly inspector: Inspector;
+  /** `getOutcome` calls of one turn share one script call (see OutcomeBatcher). */
+  private readonly outcomes = new OutcomeBatcher((ids) =>
+    this.guard("getOutcome", () => this.inspector.getOutcomes(ids)),
+  );
   private closing: Promise<void> | null = null;
+  private batches = 0;
 
   constructor(private readonly parts: RedisParts) {
     this.inspector = new Inspector(parts.commands, parts.target.prefix, () => this.base());
@@ -56,15 +65,39 @@ export class RedisStorage implements Storage {
 
   async enqueue(tasks: readonly NewTask[]): Promise<void> {
     if (tasks.length === 0) return;
-    const args: ScriptArg[] = [...this.base(), randomUUID(), tasks.length];
+    // The batch id tells a resent batch from a duplicate: unique per handle is enough.
+    this.batches += 1;
+    const args: ScriptArg[] = [
+      ...this.base(),
+      `${this.parts.origin}.${this.batches}`,
+      tasks.length,
+    ];
     for (const task of tasks) args.push(...enqueueValues(task));
 
-    await this.guard("enqueue", () => this.write("omniqEnqueue", args));
+    await this.guard("enqueue", async () => {
+      // One task, the step before an idle worker starts, has a lighter script.
+      if (tasks.length === 1 && (await this.write("omniqEnqueueOne", args)) !== USE_BATCH_SCRIPT) {
+        return;
+      }
+      await this.write("omniqEnqueue", args);
+    });
   }
 
+  /**
+   * Tasks an enqueue already handed to this owner come first, without a
+   * round trip; otherwise the claim script runs, and leaves an offer when it
+   * finds nothing (see scripts/offers.ts). It also brings what waited in the
+   * inbox: those handovers are older than what it claimed, and go first.
+   */
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0)
       return [];
+    const { handovers } = this.parts;
+    const handed = handovers.take(request.owner, request.limit);
+    if (handed.length > 0) return handed;
+    // An offer is worth making only once something waits on the inbox.
+    this.parts.inbox.start();
+
     const now = this.parts.clock.now();
     const args: ScriptArg[] = [
       ...this.base(now),
@@ -75,15 +108,29 @@ export class RedisStorage implements Storage {
       ...request.queues,
       request.workers.length,
       ...request.workers,
+      request.leaseMs,
+      handovers.mayBeOffering(request.owner) ? 1 : 0,
+      now + OFFER_MS,
     ];
 
-    const flat = (await this.guard("claim", () => this.write("omniqClaim", args))) as unknown[];
-    const claimed: ClaimedTask[] = [];
-    for (let i = 0; i < flat.length; i += CLAIMED_WIDTH) {
-      const values = flat.slice(i, i + CLAIMED_WIDTH) as ClaimedValues;
-      claimed.push(claimedRecord(values, request.owner, now, now + request.leaseMs));
-    }
-    return claimed;
+    const [meta, ...stored] = (await this.guard("claim", () => this.write("omniqClaim", args))) as [
+      string,
+      ...string[],
+    ];
+    const lease = now + request.leaseMs;
+    const claimed = (JSON.parse(meta) as ClaimedMeta[]).map((values, i) =>
+      claimedRecord(
+        [JSON.parse(stored[i] ?? "null") as StoredTask, ...values],
+        request.owner,
+        now,
+        lease,
+      ),
+    );
+    handovers.claimed(request.owner, claimed.length);
+    // Handovers the claim found in the inbox are older: they go first.
+    if (!handovers.has(request.owner)) return claimed;
+    handovers.keep(request.owner, claimed);
+    return handovers.take(request.owner, request.limit);
   }
 
   async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
@@ -100,16 +147,19 @@ export class RedisStorage implements Storage {
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const args: ScriptArg[] = this.base();
-    for (const s of settlements) {
-      if (s.outcome === "completed") args.push(s.id, s.token, s.outcome, s.result, "");
-      else {
-        const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
-        args.push(s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt);
-      }
-    }
+    const list = settlements.map((s) => {
+      const entry = outcomeEntry(s);
+      if (s.outcome === "completed") return [s.id, s.token, s.outcome, s.result, "", entry];
+      const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
+      return [s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt, entry];
+    });
+    const args: ScriptArg[] = [...this.base(), JSON.stringify(list)];
 
-    const applied = (await this.guard("settle", () => this.write("omniqSettle", args))) as number[];
+    const [applied, ...signals] = (await this.guard("settle", () =>
+      runScript(this.parts.commands, "omniqSettle", args),
+    )) as [number[], ...ScriptSignals];
+    // This handle's listeners learn the outcomes from the settlements themselves.
+    this.deliver(signals, finishedOutcomes(settlements, applied));
     return applied.map((one) => one === 1);
   }
 
@@ -132,7 +182,7 @@ export class RedisStorage implements Storage {
   }
 
   getOutcome(id: string): Promise<TaskOutcome | null> {
-    return this.guard("getOutcome", () => this.inspector.getOutcome(id));
+    return this.outcomes.get(id);
   }
 
   listTasks(filter?: TaskFilter): Promise<TaskRecord[]> {
@@ -170,11 +220,50 @@ export class RedisStorage implements Storage {
   }
 
   close(): Promise<void> {
-    this.parts.deadlines.close();
-    this.closing ??= Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]).then(
-      () => undefined,
-    );
+    this.closing ??= this.shutDown();
     return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    // Lookups asked for before close go out before the connection does.
+    this.outcomes.flush();
+    await this.retire();
+    this.parts.deadlines.close();
+    await Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]);
+  }
+
+  /**
+   * Hands back tasks handed over but not taken, and withdraws this handle's
+   * offers, so that nothing waits on a handle that is gone. Skipped while
+   * the server is away: the leases run out and the offers lapse on their own.
+   */
+  private async retire(): Promise<void> {
+    const { handovers, commands, inbox, deadlines } = this.parts;
+    if (commands.status !== "ready") {
+      await inbox.stop(() => Promise.reject(new Error("not connected")));
+      return;
+    }
+    const timedOut = () => new StorageError("retiring the handle timed out");
+    const run = (name: ScriptName, args: ScriptArg[]) =>
+      deadlines.run(runScript(commands, name, args), timedOut);
+    try {
+      await inbox.stop((key, mark) => deadlines.run(commands.lpush(key, mark), timedOut));
+      // Withdrawing also answers what reached the inbox since: kept with the rest.
+      const [, ...signals] = (await run("omniqWithdraw", [
+        ...this.base(),
+        ...handovers.offeringOwners(),
+      ])) as [unknown, ...ScriptSignals];
+      for (const message of signals[3] ?? []) handovers.receive(message);
+
+      const leases = handovers.takeAll();
+      if (leases.length > 0) {
+        const args: ScriptArg[] = this.base();
+        for (const { id, token } of leases) args.push(id, token);
+        await run("omniqRelease", args);
+      }
+    } catch {
+      // Best effort: what is left behind returns when its lease runs out.
+    }
   }
 
   /** The three arguments every script starts with: prefix, origin and now. */
@@ -182,14 +271,20 @@ export class RedisStorage implements Storage {
     return [this.parts.target.prefix, this.parts.origin, now];
   }
 
-  /** Runs a writing script, delivers its signals here, and answers its result. */
+  /** Runs a writing script, delivers its signals and handovers here, and answers its result. */
   private async write(name: ScriptName, args: ScriptArg[]): Promise<unknown> {
     const [result, ...signals] = (await runScript(this.parts.commands, name, args)) as [
       unknown,
       ...ScriptSignals,
     ];
-    this.parts.hub.deliver(signals);
+    this.deliver(signals);
     return result;
+  }
+
+  private deliver(signals: ScriptSignals, outcomes?: Map<string, TaskOutcome>): void {
+    // Handovers first: the ready signals they bring should find their tasks kept.
+    for (const message of signals[3] ?? []) this.parts.handovers.receive(message);
+    this.parts.hub.deliver(signals, outcomes);
   }
 
   /** Runs one operation, turning what the client throws into omniq's errors. */
@@ -220,6 +315,19 @@ export class RedisStorage implements Storage {
       { cause: error },
     );
   }
+}
+
+/** The outcomes of the settlements that applied and ended their tasks, by id. */
+function finishedOutcomes(
+  settlements: readonly Settlement[],
+  applied: readonly number[],
+): Map<string, TaskOutcome> {
+  const outcomes = new Map<string, TaskOutcome>();
+  settlements.forEach((settlement, i) => {
+    const outcome = applied[i] === 1 ? finalOutcome(settlement) : null;
+    if (outcome) outcomes.set(settlement.id, outcome);
+  });
+  return outcomes;
 }
 
 /** Closes a client politely, or drops it when the server does not answer in time. */

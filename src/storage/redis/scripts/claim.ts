@@ -1,21 +1,20 @@
+import { CLAIM_CORE } from "./claim-core.js";
+import { OFFERS } from "./offers.js";
 import { PRELUDE } from "./prelude.js";
 
-/** Delayed tasks moved to their ready set per claim, so one claim stays short. */
-export const PROMOTE_PER_CLAIM = 1_000;
-
-/**
- * Values per claimed task in the claim script's answer: the task as
- * enqueued (JSON), runAt, attempts, token, leaseLosses, cancelRequested and
- * lastError (empty when none). The rest of the record follows from the claim.
- */
-export const CLAIMED_WIDTH = 7;
+export { PROMOTE_PER_CLAIM } from "./claim-core.js";
 
 /**
  * Leases up to `limit` due tasks. ARGV[4] limit, ARGV[5] owner, ARGV[6] the
  * lease's expiry, ARGV[7] the number of queues followed by the queues in
- * order, then the number of worker types followed by the types.
+ * order, then the number of worker types followed by the types, then the
+ * lease length, whether the owner may have an offer to withdraw (1 or 0),
+ * and when an offer made now would end (0: make none). When nothing is due,
+ * the claim leaves an offer (see offers.ts) that enqueues may serve. Answers
+ * the claim's meta list (JSON) followed by its stored tasks (see
+ * claim-core.ts), and what waits in this handle's inbox, as handovers.
  */
-export const CLAIM = `${PRELUDE}
+export const CLAIM = `${PRELUDE}${CLAIM_CORE}${OFFERS}
 local limit = tonumber(ARGV[4])
 local owner = ARGV[5]
 local leaseExpiresAt = ARGV[6]
@@ -23,88 +22,17 @@ local queueCount = tonumber(ARGV[7])
 local queues = { unpack(ARGV, 8, 7 + queueCount) }
 local workerCount = tonumber(ARGV[8 + queueCount])
 local workers = { unpack(ARGV, 9 + queueCount, 8 + queueCount + workerCount) }
+local rest = 9 + queueCount + workerCount
+local leaseMs, withdraw, offerUntil = ARGV[rest], ARGV[rest + 1], tonumber(ARGV[rest + 2])
 
--- Delayed and retrying tasks whose time has come join their ready sets
--- first (whatever their queue), so they compete by priority with the rest.
-local due = redis.call('ZRANGEBYSCORE', DELAYED, '-inf', NOW, 'LIMIT', 0, ${PROMOTE_PER_CLAIM})
-for _, id in ipairs(due) do
-  local t = load(id)
-  if t and WAITING[t.state] then addReady(t) end
-end
-if #due > 0 then redis.call('ZREM', DELAYED, unpack(due)) end
-
--- Takes the next 'want' members off a queue's ready sets, best first. With
--- one worker type that is a single ZPOPMIN; with several, the heads of each
--- set are merged by (priority, member) and the chosen ones removed.
-local function takeHeads(queue, want)
-  if #workers == 1 then
-    local popped = redis.call('ZPOPMIN', readyKey(queue, workers[1]), want)
-    local members = {}
-    for i = 1, #popped, 2 do members[#members + 1] = popped[i] end
-    return members
-  end
-
-  local heads = {}
-  for _, worker in ipairs(workers) do
-    local key = readyKey(queue, worker)
-    local range = redis.call('ZRANGE', key, 0, want - 1, 'WITHSCORES')
-    for i = 1, #range, 2 do
-      heads[#heads + 1] = { key = key, member = range[i], score = tonumber(range[i + 1]) }
-    end
-  end
-  table.sort(heads, function(a, b)
-    if a.score ~= b.score then return a.score < b.score end
-    return a.member < b.member
-  end)
-  local members = {}
-  for i = 1, math.min(want, #heads) do
-    redis.call('ZREM', heads[i].key, heads[i].member)
-    members[i] = heads[i].member
-  end
-  return members
+drainInbox()
+if withdraw == '1' then withdrawOffer(owner) end
+local claim = claimFor(owner, leaseExpiresAt, queues, workers, limit)
+if claim.taken == 0 and offerUntil > 0 then
+  registerOffer(owner, queues, workers, limit, leaseMs, offerUntil)
 end
 
-local claimed = {}
-local taken = 0
-local CLAIM_FIELDS = { 'state', 'queue', 'runAt', 'attempts', 'token', 'expiresAt', 'leaseLosses',
-  'cancelRequested', 'stem', 'ev', 'd', 'lastError' }
-
--- A ready member whose time-to-live has passed is dropped from its ready set
--- and left waiting in the expiry set: 'maintain' marks it expired.
-local function claimOne(id)
-  local t = load(id, CLAIM_FIELDS)
-  if not t or not WAITING[t.state] then return end
-  if t.expiresAt and tonumber(t.expiresAt) <= NOW_N then return end
-
-  local attempts = t.attempts + 1
-  local token = t.token + 1
-  moveState(t, 'running')
-  addEvent(t, 'executing', attempts)
-  save(t, 'state', 'running', 'attempts', num(attempts), 'token', num(token), 'leaseOwner', owner,
-    'leaseExpiresAt', leaseExpiresAt, 'startedAt', NOW)
-  watchLease(t, leaseExpiresAt)
-  if t.expiresAt then redis.call('ZREM', EXPIRY, id) end
-
-  taken = taken + 1
-  local base = #claimed
-  claimed[base + 1] = t.d
-  claimed[base + 2] = t.runAt
-  claimed[base + 3] = attempts
-  claimed[base + 4] = token
-  claimed[base + 5] = t.leaseLosses
-  claimed[base + 6] = t.cancelRequested or '0'
-  claimed[base + 7] = t.lastError or ''
-end
-
--- Queues strictly in the order given: a later one only once earlier ones
--- have nothing due. Each round removes at least one member, so it ends.
-for _, queue in ipairs(queues) do
-  while taken < limit do
-    local members = takeHeads(queue, limit - taken)
-    if #members == 0 then break end
-    for _, member in ipairs(members) do claimOne(memberId(member)) end
-  end
-end
-
-return finish(claimed)
+local answer = { metaJson(claim) }
+for i, d in ipairs(claim.stored) do answer[i + 1] = d end
+return finish(answer)
 `;

@@ -1,3 +1,5 @@
+import { CLAIM_CORE } from "./claim-core.js";
+import { OFFERS } from "./offers.js";
 import { PRELUDE } from "./prelude.js";
 
 /**
@@ -7,77 +9,185 @@ import { PRELUDE } from "./prelude.js";
  */
 export const ENQUEUE_WIDTH = 10;
 
-/** How long a batch id is remembered, in real ms: far longer than any reconnect. */
-export const BATCH_MEMORY_MS = 3_600_000;
-
 /**
  * Stores a batch of tasks, all or none. ARGV[4] is a batch id unique to the
  * call, ARGV[5] the number of tasks, then `ENQUEUE_WIDTH` values per task.
  * Fails with `DUPLICATE <id>` before writing anything when an id is taken.
+ *
+ * Tasks that are ready go to claims waiting for them (see offers.ts). When
+ * such a claim's queues have nothing else ready and no delayed task is due,
+ * the best of this batch are stored already leased to it, without a trip
+ * through the ready set; otherwise the claim's own code serves it after the
+ * batch is stored.
  */
-export const ENQUEUE = `${PRELUDE}
-local batchKey = P .. ':batch:' .. ARGV[4]
+export const ENQUEUE = `${PRELUDE}${CLAIM_CORE}${OFFERS}
+local batch = ARGV[4]
 local n = tonumber(ARGV[5])
 local width = ${ENQUEUE_WIDTH}
 
--- The client sends a command again when its reply was lost in a reconnect;
--- a batch already stored must then answer as if it had just been stored,
--- not fail on its own ids.
-if redis.call('EXISTS', batchKey) == 1 then return finish(n) end
-
 -- Every id is checked before the first write: a script cannot roll back.
+-- The client sends a command again when its reply was lost in a reconnect;
+-- a batch already stored (its first task carries the batch id) must then
+-- answer as if it had just been stored, not fail on its own ids.
 local seen = {}
 for i = 0, n - 1 do
   local id = ARGV[6 + i * width]
   if seen[id] or redis.call('EXISTS', taskKey(id)) == 1 then
+    if i == 0 and redis.call('HGET', taskKey(id), 'b') == batch then return finish(n) end
     return redis.error_reply('DUPLICATE ' .. id)
   end
   seen[id] = true
 end
 
 local firstSeq = redis.call('INCRBY', TASK_SEQ, n) - n + 1
-local byQueue = {}
+local tasks, queueOrder, scheduledIn, readyPairs = {}, {}, {}, {}
+local byQueue, pairSeen = {}, {}
 for i = 0, n - 1 do
   local b = 6 + i * width
-  local t = { id = ARGV[b], key = taskKey(ARGV[b]), stem = ARGV[b + 2], queue = ARGV[b + 3],
-    worker = ARGV[b + 4], priority = ARGV[b + 5], runAt = ARGV[b + 6], seq = num(firstSeq + i),
-    ev = '' }
-  local expiresAt = ARGV[b + 7]
-  local state = tonumber(t.runAt) > NOW_N and 'scheduled' or 'pending'
+  local t = { id = ARGV[b], key = taskKey(ARGV[b]), d = ARGV[b + 1], stem = ARGV[b + 2],
+    queue = ARGV[b + 3], worker = ARGV[b + 4], priority = ARGV[b + 5], runAt = ARGV[b + 6],
+    expiresAt = ARGV[b + 7], resultTtlMs = ARGV[b + 8], name = ARGV[b + 9],
+    seq = num(firstSeq + i), ev = '' }
+  t.state = tonumber(t.runAt) > NOW_N and 'scheduled' or 'pending'
+  if t.expiresAt == '' then t.expiresAt = nil end
+  tasks[#tasks + 1] = t
 
-  addEvent(t, 'enqueued', 0)
-  save(t, 'd', ARGV[b + 1], 'stem', t.stem, 'queue', t.queue, 'worker', t.worker,
-    'priority', t.priority, 'runAt', t.runAt, 'seq', t.seq, 'resultTtlMs', ARGV[b + 8],
-    'name', ARGV[b + 9], 'state', state)
-  if expiresAt ~= '' then
-    redis.call('HSET', t.key, 'expiresAt', expiresAt)
-    redis.call('ZADD', EXPIRY, expiresAt, t.id)
+  if not byQueue[t.queue] then
+    byQueue[t.queue] = {}
+    queueOrder[#queueOrder + 1] = t.queue
   end
-  if state == 'scheduled' then
-    redis.call('ZADD', DELAYED, t.runAt, t.id)
+  if t.state == 'scheduled' then
+    scheduledIn[t.queue] = true
   else
-    addReady(t)
+    local workers = pairSeen[t.queue] or {}
+    pairSeen[t.queue] = workers
+    if not workers[t.worker] then
+      workers[t.worker] = true
+      readyPairs[#readyPairs + 1] = { t.queue, t.worker }
+    end
   end
-  count(t.queue, state, 1)
+end
+
+-- An offer takes this batch's tasks directly when nothing else could come
+-- before them: its ready sets are empty and no delayed task is due.
+local dueChecked, anyDue = false, false
+local function takesDirectly(offer)
+  if not dueChecked then
+    dueChecked = true
+    anyDue = #redis.call('ZRANGEBYSCORE', DELAYED, '-inf', NOW, 'LIMIT', 0, 1) > 0
+  end
+  if anyDue then return false end
+  for _, queue in ipairs(offer.q) do
+    for _, worker in ipairs(offer.w) do
+      if redis.call('EXISTS', readyKey(queue, worker)) == 1 then return false end
+    end
+  end
+  return true
+end
+
+-- The best of this batch for an offer, in its queue order, then priority,
+-- then enqueue order; marked as leased to it.
+local function pickFor(offer)
+  local rank, allowed = {}, {}
+  for i, queue in ipairs(offer.q) do rank[queue] = i end
+  for _, worker in ipairs(offer.w) do allowed[worker] = true end
+  local fit = {}
+  for _, t in ipairs(tasks) do
+    if t.state == 'pending' and not t.offer and rank[t.queue] and allowed[t.worker] and
+      not (t.expiresAt and tonumber(t.expiresAt) <= NOW_N) then
+      fit[#fit + 1] = t
+    end
+  end
+  table.sort(fit, function(a, b)
+    if rank[a.queue] ~= rank[b.queue] then return rank[a.queue] < rank[b.queue] end
+    local pa, pb = tonumber(a.priority), tonumber(b.priority)
+    if pa ~= pb then return pa > pb end
+    return tonumber(a.seq) < tonumber(b.seq)
+  end)
+  for i = 1, math.min(offer.n, #fit) do
+    fit[i].offer = offer
+    offer.picked[i] = fit[i]
+  end
+end
+
+-- The first live offer of each pair either takes tasks directly or waits to
+-- be served once the batch is stored.
+local direct, later = {}, {}
+for _, pair in ipairs(readyPairs) do
+  local offer = takeOffer(pair[1], pair[2])
+  if offer and takesDirectly(offer) then
+    offer.picked = {}
+    pickFor(offer)
+    direct[#direct + 1] = offer
+  elseif offer then
+    later[#later + 1] = offer
+  end
+end
+
+-- Stored leased to its offer, as a claim would have left it.
+local function storeLeased(t, fields)
+  local offer = t.offer
+  moveState(t, 'running')
+  addEvent(t, 'executing', 1)
+  save(t, 'state', 'running', 'attempts', '1', 'token', '1', 'leaseOwner', offer.id,
+    'leaseExpiresAt', offer.leaseExpiresAt, 'startedAt', NOW, unpack(fields))
+  watchLease(t, offer.leaseExpiresAt)
+end
+
+for i, t in ipairs(tasks) do
+  count(t.queue, t.state, 1)
+  addEvent(t, 'enqueued', 0)
+  local fields = { 'd', t.d, 'stem', t.stem, 'queue', t.queue, 'worker', t.worker,
+    'priority', t.priority, 'runAt', t.runAt, 'seq', t.seq, 'resultTtlMs', t.resultTtlMs,
+    'name', t.name }
+  if i == 1 then
+    fields[#fields + 1] = 'b'
+    fields[#fields + 1] = batch
+  end
+  if t.expiresAt then
+    fields[#fields + 1] = 'expiresAt'
+    fields[#fields + 1] = t.expiresAt
+  end
+
+  if t.offer then
+    storeLeased(t, fields)
+  else
+    save(t, 'state', t.state, unpack(fields))
+    if t.expiresAt then redis.call('ZADD', EXPIRY, t.expiresAt, t.id) end
+    if t.state == 'scheduled' then redis.call('ZADD', DELAYED, t.runAt, t.id) else addReady(t) end
+  end
 
   -- Enqueue order per queue, for listings: written once per queue below.
   local members = byQueue[t.queue]
-  if not members then
-    members = {}
-    byQueue[t.queue] = members
-    redis.call('SADD', QUEUES, t.queue)
-    signalReady(t.queue)
-  end
   members[#members + 1] = t.seq
   members[#members + 1] = t.id
 end
 
-for queue, members in pairs(byQueue) do
+for _, queue in ipairs(queueOrder) do
+  redis.call('SADD', QUEUES, queue)
+  local members = byQueue[queue]
   for i = 1, #members, 2000 do
     redis.call('ZADD', allKey(queue), unpack(members, i, math.min(i + 1999, #members)))
   end
 end
 
-redis.call('SET', batchKey, '1', 'PX', ${BATCH_MEMORY_MS})
+-- Handovers: the direct ones, then the offers served through their ready
+-- sets, then any other offers while ready tasks are left. A queue whose new
+-- tasks all went to offers needs no ready signal.
+for _, offer in ipairs(direct) do
+  local claim = newClaim(offer.id, offer.leaseExpiresAt)
+  for _, t in ipairs(offer.picked) do addClaimed(claim, t.d, t.runAt, 1, 1) end
+  if claim.taken > 0 then sendHandover(offer, claim) else restoreOffer(offer) end
+end
+for _, offer in ipairs(later) do serveOffer(offer) end
+local handedAll = {}
+for _, pair in ipairs(readyPairs) do
+  local emptied = serveOffers(pair[1], pair[2])
+  if handedAll[pair[1]] == nil or not emptied then handedAll[pair[1]] = emptied end
+end
+for _, queue in ipairs(queueOrder) do
+  if scheduledIn[queue] or not handedAll[queue] then signalReady(queue) end
+end
+
 return finish(n)
 `;

@@ -1,16 +1,19 @@
 import { CANCEL } from "./cancel.js";
 import { CLAIM } from "./claim.js";
 import { ENQUEUE } from "./enqueue.js";
+import { ENQUEUE_ONE } from "./enqueue-one.js";
 import { EVENTS_SINCE } from "./events-since.js";
 import { EXPIRE_LEASES } from "./expire-leases.js";
 import { EXPIRE_WAITING } from "./expire-waiting.js";
 import { HEARTBEAT } from "./heartbeat.js";
 import { LIST_TASKS } from "./list-tasks.js";
+import { OUTCOMES } from "./outcomes.js";
 import { PURGE_EVENTS } from "./purge-events.js";
 import { PURGE_TASKS } from "./purge-tasks.js";
 import { RELEASE } from "./release.js";
 import { SETTLE } from "./settle.js";
 import { TASK_EVENTS } from "./task-events.js";
+import { WITHDRAW } from "./withdraw.js";
 
 /**
  * Every Lua script of the backend by command name. Each is defined on the
@@ -20,6 +23,7 @@ import { TASK_EVENTS } from "./task-events.js";
  */
 export const SCRIPTS = {
   omniqEnqueue: ENQUEUE,
+  omniqEnqueueOne: ENQUEUE_ONE,
   omniqClaim: CLAIM,
   omniqHeartbeat: HEARTBEAT,
   omniqSettle: SETTLE,
@@ -32,6 +36,8 @@ export const SCRIPTS = {
   omniqListTasks: LIST_TASKS,
   omniqTaskEvents: TASK_EVENTS,
   omniqEventsSince: EVENTS_SINCE,
+  omniqOutcomes: OUTCOMES,
+  omniqWithdraw: WITHDRAW,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

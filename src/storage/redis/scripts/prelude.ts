@@ -26,6 +26,8 @@
  *   P:events:<id>          seqs of a deleted task's events, until they expire
  *   P:taskseq, P:eventseq  the sequence counters
  *   P:batch:<uuid>         an enqueue batch already stored (real-time expiry)
+ *   P:offers, P:idle:<queue>:<worker>   claims waiting for tasks (see offers.ts)
+ *   P:inbox:<origin>       tasks handed to one handle, not yet taken
  *   P:signals              the pub/sub channel
  *
  * The task hash (see hash.ts): `d` the task as enqueued (a JSON array),
@@ -119,12 +121,20 @@ local function removeWaiting(t)
   if t.expiresAt then redis.call('ZREM', EXPIRY, t.id) end
 end
 
--- Counts per queue and state, gathered and written once at the end.
-local countDeltas, countFields = {}, {}
+-- Counts per queue and state, gathered and written once at the end. Each
+-- field's name is made once per script, not once per task.
+local countDeltas, countFields, fieldNames = {}, {}, {}
 
 local function count(queue, state, delta)
-  local field = queue .. '\n' .. state
-  if not countDeltas[field] then
+  local names = fieldNames[queue]
+  if not names then
+    names = {}
+    fieldNames[queue] = names
+  end
+  local field = names[state]
+  if not field then
+    field = queue .. '\n' .. state
+    names[state] = field
     countDeltas[field] = 0
     countFields[#countFields + 1] = field
   end
@@ -149,7 +159,13 @@ local function signalReady(queue)
 end
 
 local function signalFinished(id) finishedIds[#finishedIds + 1] = id end
+-- '"id":{outcome}' entries (JSON made by the caller) for the finished message,
+-- so that waiters elsewhere need not read the task.
+local finishedOutcomes = {}
 local function signalCancel(id) cancelIds[#cancelIds + 1] = id end
+-- Tasks leased to a waiting claim of the handle running this script (see
+-- offers.ts), one message each: answered instead of published.
+local handovers = {}
 
 -- Events: numbered from one read of the counter and written together at the
 -- end, not one by one: each member of the log is a JSON array of up to
@@ -159,28 +175,59 @@ local function signalCancel(id) cancelIds[#cancelIds + 1] = id end
 -- HSET.
 local EVENTS_PER_MEMBER = 500
 local eventSeq = nil
-local events = {}
+local eventCount = 0
+-- The events' text as pieces, PIECES_PER_EVENT each, joined once per log
+-- member: cheaper than making a string per event.
+local PIECES_PER_EVENT = 8
+local eventPieces = {}
+-- The text between an event's stem and its attempt, the same for every event
+-- of one kind in a script.
+local eventMiddles = {}
 
 local RECORD_EVENTS = string.sub(ORIGIN, -9) ~= ':noevents'
 
-local function addEvent(t, kind, attempt, extra)
-  if not RECORD_EVENTS then return end
+-- Records an event of the task whose stem and event list are given, and
+-- answers the list with the event's seq added.
+local function addEventTo(stem, ev, kind, attempt, extra)
+  if not RECORD_EVENTS then return ev end
   if not eventSeq then eventSeq = tonumber(redis.call('GET', EVENT_SEQ)) or 0 end
   eventSeq = eventSeq + 1
   local seq = num(eventSeq)
-  events[#events + 1] = '{"seq":' .. seq .. ',' .. t.stem .. ',"type":"' .. kind ..
-    '","at":' .. NOW .. ',"attempt":' .. num(attempt) .. (extra or '') .. '}'
-  if t.ev == '' then t.ev = seq else t.ev = t.ev .. ' ' .. seq end
+  local middle = eventMiddles[kind]
+  if not middle then
+    middle = ',"type":"' .. kind .. '","at":' .. NOW .. ',"attempt":'
+    eventMiddles[kind] = middle
+  end
+
+  local at = eventCount * PIECES_PER_EVENT
+  eventPieces[at + 1] = eventCount % EVENTS_PER_MEMBER == 0 and '{"seq":' or ',{"seq":'
+  eventPieces[at + 2] = seq
+  eventPieces[at + 3] = ','
+  eventPieces[at + 4] = stem
+  eventPieces[at + 5] = middle
+  -- table.concat writes a whole number below 1e14 exactly; attempts are.
+  eventPieces[at + 6] = attempt
+  eventPieces[at + 7] = extra or ''
+  eventPieces[at + 8] = '}'
+  eventCount = eventCount + 1
+  if ev == '' then return seq end
+  return ev .. ' ' .. seq
+end
+
+local function addEvent(t, kind, attempt, extra)
+  t.ev = addEventTo(t.stem, t.ev, kind, attempt, extra)
 end
 
 local function writeEvents()
   if not eventSeq then return end
   redis.call('SET', EVENT_SEQ, num(eventSeq))
-  local first = eventSeq - #events + 1
-  for i = 1, #events, EVENTS_PER_MEMBER do
-    local last = math.min(i + EVENTS_PER_MEMBER - 1, #events)
-    local member = '[' .. table.concat(events, ',', i, last) .. ']'
-    redis.call('ZADD', LOG, num(first + i - 1), member)
+  local first = eventSeq - eventCount + 1
+  local perMember = EVENTS_PER_MEMBER * PIECES_PER_EVENT
+  for i = 0, eventCount - 1, EVENTS_PER_MEMBER do
+    local from = i * PIECES_PER_EVENT + 1
+    local to = math.min(from + perMember - 1, #eventPieces)
+    local member = '[' .. table.concat(eventPieces, '', from, to) .. ']'
+    redis.call('ZADD', LOG, num(first + i), member)
   end
 end
 
@@ -191,8 +238,12 @@ local function save(t, ...)
   redis.call('HSET', t.key, 'ev', t.ev, ...)
 end
 
-local function publish(kind, field, value)
-  redis.call('PUBLISH', SIGNALS, cjson.encode({ o = ORIGIN, type = kind, [field] = value }))
+-- Every message starts with the sender's origin, so that a handle skips its
+-- own without parsing them; the value is JSON already, and 'tail' more of it.
+local messageHead = '{"o":' .. cjson.encode(ORIGIN) .. ',"type":"'
+local function publish(kind, field, valueJson, tail)
+  redis.call('PUBLISH', SIGNALS, messageHead .. kind .. '","' .. field .. '":' .. valueJson ..
+    (tail or '') .. '}')
 end
 
 -- The lease and deletion indexes hold groups, not single tasks: one member
@@ -202,18 +253,34 @@ end
 local groups = { [LEASES] = {}, [DONE] = {} }
 local groupTimes = { [LEASES] = {}, [DONE] = {} }
 
-local function addToGroup(key, at, id)
+-- The group of 'key' for time 'at', made on first use; callers that add
+-- many ids at one time keep it rather than look it up for each.
+local function groupOf(key, at)
   local group = groups[key][at]
   if not group then
     group = {}
     groups[key][at] = group
     groupTimes[key][#groupTimes[key] + 1] = at
   end
+  return group
+end
+
+local function addToGroup(key, at, id)
+  local group = groupOf(key, at)
   group[#group + 1] = id
 end
 
 local function watchLease(t, leaseExpiresAt) addToGroup(LEASES, leaseExpiresAt, t.id) end
-local function deleteLater(t) addToGroup(DONE, num(NOW_N + tonumber(t.resultTtlMs)), t.id) end
+-- When a result's time-to-live ends, worked out once per script for each ttl.
+local deleteTimes = {}
+local function deleteLater(t)
+  local at = deleteTimes[t.resultTtlMs]
+  if not at then
+    at = num(NOW_N + tonumber(t.resultTtlMs))
+    deleteTimes[t.resultTtlMs] = at
+  end
+  addToGroup(DONE, at, t.id)
+end
 
 local function writeGroups()
   for key, times in pairs(groupTimes) do
@@ -222,7 +289,7 @@ local function writeGroups()
 end
 
 -- Ends every writing script: stores its events and counts, sends its signals,
--- and answers { result, ready queues, finished ids, cancel ids }.
+-- and answers { result, ready queues, finished ids, cancel ids, handovers }.
 local function finish(result)
   writeEvents()
   writeGroups()
@@ -230,10 +297,14 @@ local function finish(result)
     local delta = countDeltas[field]
     if delta ~= 0 then redis.call('HINCRBY', COUNTS, field, num(delta)) end
   end
-  for _, queue in ipairs(readyList) do publish('ready', 'queue', queue) end
-  if #finishedIds > 0 then publish('finished', 'ids', finishedIds) end
-  for _, id in ipairs(cancelIds) do publish('cancel', 'id', id) end
-  return { result, readyList, finishedIds, cancelIds }
+  for _, queue in ipairs(readyList) do publish('ready', 'queue', cjson.encode(queue)) end
+  if #finishedIds > 0 then
+    local outcomes = #finishedOutcomes > 0 and
+      ',"outcomes":{' .. table.concat(finishedOutcomes, ',') .. '}' or nil
+    publish('finished', 'ids', cjson.encode(finishedIds), outcomes)
+  end
+  for _, id in ipairs(cancelIds) do publish('cancel', 'id', cjson.encode(id)) end
+  return { result, readyList, finishedIds, cancelIds, handovers }
 end
 
 -- A task reaches a final state, with its event: kept until its result

@@ -1,0 +1,151 @@
+/** Delayed tasks moved to their ready set per claim, so one claim stays short. */
+export const PROMOTE_PER_CLAIM = 1_000;
+
+/**
+ * Lua for taking tasks, after the prelude: used by the claim script, and by
+ * enqueue when it serves a claim that is waiting (see offers.ts).
+ * `claimFor(owner, leaseExpiresAt, queues, workers, limit)` leases up to
+ * `limit` due tasks and answers the claim: `stored`, the tasks as enqueued
+ * (JSON each), and `meta`, pieces that join into one JSON list with, per
+ * task, [runAt, attempts, token, leaseLosses, cancelRequested (0 or 1),
+ * lastError or null] (see hash.ts `ClaimedEntry`). Joining the small values
+ * costs the server little and saves the client six values per task; the
+ * stored tasks go out as they are, since joining them into one large string
+ * costs the server more than it saves.
+ */
+export const CLAIM_CORE = `
+-- Delayed and retrying tasks whose time has come join their ready sets
+-- first (whatever their queue), so they compete by priority with the rest.
+local function promoteDue()
+  local due = redis.call('ZRANGEBYSCORE', DELAYED, '-inf', NOW, 'LIMIT', 0, ${PROMOTE_PER_CLAIM})
+  for _, id in ipairs(due) do
+    local t = load(id)
+    if t and WAITING[t.state] then addReady(t) end
+  end
+  if #due > 0 then redis.call('ZREM', DELAYED, unpack(due)) end
+end
+
+-- Takes the next 'want' members off a queue's ready sets, best first. With
+-- one worker type that is a single ZPOPMIN; with several, the heads of each
+-- set are merged by (priority, member) and the chosen ones removed.
+local function takeHeads(queue, workers, want)
+  if #workers == 1 then
+    local popped = redis.call('ZPOPMIN', readyKey(queue, workers[1]), want)
+    local members = {}
+    for i = 1, #popped, 2 do members[#members + 1] = popped[i] end
+    return members
+  end
+
+  local heads = {}
+  for _, worker in ipairs(workers) do
+    local key = readyKey(queue, worker)
+    local range = redis.call('ZRANGE', key, 0, want - 1, 'WITHSCORES')
+    for i = 1, #range, 2 do
+      heads[#heads + 1] = { key = key, member = range[i], score = tonumber(range[i + 1]) }
+    end
+  end
+  table.sort(heads, function(a, b)
+    if a.score ~= b.score then return a.score < b.score end
+    return a.member < b.member
+  end)
+  local members = {}
+  for i = 1, math.min(want, #heads) do
+    redis.call('ZREM', heads[i].key, heads[i].member)
+    members[i] = heads[i].member
+  end
+  return members
+end
+
+-- Pieces of 'meta' per task (see CLAIM_CORE's doc).
+local META_PIECES = 11
+
+-- Adds one claimed task to a claim. Whole numbers go in as numbers:
+-- table.concat writes those below 1e14 exactly, and attempts and tokens are.
+local function addClaimed(claim, d, runAt, attempts, token, leaseLosses, cancelRequested, lastError)
+  local stored, meta = claim.stored, claim.meta
+  stored[#stored + 1] = d
+  local n = #meta
+  meta[n + 1] = n == 0 and '[' or ',['
+  meta[n + 2] = runAt
+  meta[n + 3] = ','
+  meta[n + 4] = attempts
+  meta[n + 5] = ','
+  meta[n + 6] = token
+  meta[n + 7] = ','
+  meta[n + 8] = leaseLosses or '0'
+  meta[n + 9] = cancelRequested == '1' and ',1,' or ',0,'
+  meta[n + 10] = lastError or 'null'
+  meta[n + 11] = ']'
+  claim.taken = claim.taken + 1
+end
+
+-- The claim's meta list as JSON.
+local function metaJson(claim) return '[' .. table.concat(claim.meta) .. ']' end
+
+-- The claim's tasks as claimed entries, one JSON list (for handovers).
+local function entriesJson(claim)
+  local parts = {}
+  for i, d in ipairs(claim.stored) do
+    local last = i * META_PIECES
+    parts[i] = '[' .. d .. ',' .. table.concat(claim.meta, '', last - META_PIECES + 2, last)
+  end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
+
+-- What one claim took, and what it does once at its end: the states the
+-- tasks left (for the counts) and the lease group they all join.
+local function newClaim(owner, leaseExpiresAt)
+  return { owner = owner, lease = leaseExpiresAt, stored = {}, meta = {}, taken = 0, from = {} }
+end
+
+-- Leases one task and appends its entry; false when the member no longer
+-- names a waiting task. A ready member whose time-to-live has passed is
+-- dropped from its ready set and left waiting in the expiry set: 'maintain'
+-- marks it expired. This runs once per task, so its fields are read into
+-- locals, not through 'load', and its counts and lease group are kept in
+-- the claim (see newClaim).
+local function claimOne(claim, queue, id)
+  local key = taskKey(id)
+  local v = redis.call('HMGET', key, 'state', 'runAt', 'attempts', 'token', 'expiresAt',
+    'leaseLosses', 'cancelRequested', 'stem', 'ev', 'd', 'lastError')
+  local state, expiresAt = v[1], v[5]
+  if not state or not WAITING[state] then return false end
+  if expiresAt and tonumber(expiresAt) <= NOW_N then return false end
+
+  local attempts = (tonumber(v[3]) or 0) + 1
+  local token = (tonumber(v[4]) or 0) + 1
+  local ev = addEventTo(v[8], v[9] or '', 'executing', attempts)
+  redis.call('HSET', key, 'ev', ev, 'state', 'running', 'attempts', attempts, 'token', token,
+    'leaseOwner', claim.owner, 'leaseExpiresAt', claim.lease, 'startedAt', NOW)
+  if expiresAt then redis.call('ZREM', EXPIRY, id) end
+
+  local group = claim.group
+  if not group then
+    group = groupOf(LEASES, claim.lease)
+    claim.group = group
+  end
+  group[#group + 1] = id
+  claim.from[state] = (claim.from[state] or 0) + 1
+  addClaimed(claim, v[10], v[2], attempts, token, v[6], v[7], v[11])
+  return true
+end
+
+-- Queues strictly in the order given: a later one only once earlier ones
+-- have nothing due. Each round removes at least one member, so it ends.
+local function claimFor(owner, leaseExpiresAt, queues, workers, limit)
+  promoteDue()
+  local claim = newClaim(owner, leaseExpiresAt)
+  for _, queue in ipairs(queues) do
+    local before = claim.taken
+    claim.from = {}
+    while claim.taken < limit do
+      local members = takeHeads(queue, workers, limit - claim.taken)
+      if #members == 0 then break end
+      for _, member in ipairs(members) do claimOne(claim, queue, memberId(member)) end
+    end
+    for state, n in pairs(claim.from) do count(queue, state, -n) end
+    if claim.taken > before then count(queue, 'running', claim.taken - before) end
+  end
+  return claim
+end
+`;
