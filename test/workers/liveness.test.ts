@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { OmniQ, type OmniQConfigInput, type WorkerHealth } from "../../src/index.js";
+import { OFFER_MS } from "../../src/storage/redis/handovers.js";
 import { echo } from "../fixtures/tasks.js";
 import { type PrivateRedis, privateRedis } from "../helpers/redis-server.js";
 import { POSTGRES, POSTGRES_URL, REDIS, skipUnless } from "../helpers/services.js";
@@ -19,13 +20,17 @@ import { captureLogger, type LogLine, sleep, until } from "./helpers.js";
 const skipRedis = await skipUnless(REDIS);
 const skipPostgres = await skipUnless(POSTGRES);
 
-/** A worker that would look for tasks only once an hour without wake-ups, checking every 300 ms. */
-function workerConfig(storage: string, logger: ReturnType<typeof captureLogger>["logger"]) {
+/** A worker that would look for tasks only once an hour without wake-ups, checking every `check`. */
+function workerConfig(
+  storage: string,
+  logger: ReturnType<typeof captureLogger>["logger"],
+  check = "300ms",
+) {
   return {
     storage,
     pollInterval: "1h",
     stopTimeout: "2s",
-    worker: { livenessCheck: "300ms" },
+    worker: { livenessCheck: check },
     logger,
     logLevel: "debug",
   } satisfies OmniQConfigInput;
@@ -40,7 +45,20 @@ function healthOf(omniq: OmniQ): WorkerHealth {
 /** Waits for the check's next forced claim round to return, so that the next one is a whole interval away. */
 async function afterForcedRound(omniq: OmniQ): Promise<void> {
   const before = healthOf(omniq).lastClaimAt;
-  await until(() => healthOf(omniq).lastClaimAt !== before, "a forced claim round", 3_000);
+  await until(() => healthOf(omniq).lastClaimAt !== before, "a forced claim round", 5_000);
+}
+
+/*
+ * A Redis claim that finds nothing leaves an offer for OFFER_MS, and an
+ * enqueue meanwhile hands its task straight to that worker: a second
+ * wake-up path beside pub/sub. The Redis tests check every 2 s and wait
+ * until the offer of the last claim has lapsed, so that killing the pub/sub
+ * connection leaves no path at all.
+ */
+const REDIS_CHECK = "2s";
+
+async function afterOfferLapsed(): Promise<void> {
+  await sleep(OFFER_MS + 200);
 }
 
 function warnings(lines: LogLine[], pattern: RegExp): LogLine[] {
@@ -81,7 +99,7 @@ describe("worker liveness check: Redis", { skip: skipRedis }, () => {
 
   test("a killed wake-up connection: the check finds the task, warns and reports it", async () => {
     const { logger, lines } = captureLogger();
-    const omniq = await OmniQ.open(workerConfig(server.url, logger));
+    const omniq = await OmniQ.open(workerConfig(server.url, logger, REDIS_CHECK));
     const producer = await OmniQ.open({ storage: server.url, worker: false });
     try {
       assert.deepEqual(producer.health(), { status: "ok", workers: [] });
@@ -93,6 +111,7 @@ describe("worker liveness check: Redis", { skip: skipRedis }, () => {
       assert.equal(healthOf(omniq).status, "ok");
 
       await afterForcedRound(omniq);
+      await afterOfferLapsed();
       const killed = await admin.client("KILL", "TYPE", "pubsub");
       assert.ok(Number(killed) >= 1, "a pub/sub connection was killed");
       // Enqueued before the client has reconnected (its first retry waits 100 ms): no one hears it.
@@ -119,6 +138,7 @@ describe("worker liveness check: Redis", { skip: skipRedis }, () => {
     const producer = await OmniQ.open({ storage: server.url, worker: false });
     try {
       await until(async () => (await pubsubClients(admin)) >= 2, "subscribers");
+      await afterOfferLapsed();
       await admin.client("KILL", "TYPE", "pubsub");
       const id = await producer.enqueue(echo, "stranded");
 

@@ -76,9 +76,10 @@ export class RedisStorage implements Storage {
 
     await this.guard("enqueue", async () => {
       // One task, the step before an idle worker starts, has a lighter script.
-      if (tasks.length === 1 && (await this.write("omniqEnqueueOne", args)) !== USE_BATCH_SCRIPT) {
-        return;
-      }
+      // It always writes its events: a handle that records none takes the
+      // batch script, whose prelude knows to leave them out.
+      const light = tasks.length === 1 && !this.parts.origin.endsWith(":noevents");
+      if (light && (await this.write("omniqEnqueueOne", args)) !== USE_BATCH_SCRIPT) return;
       await this.write("omniqEnqueue", args);
     });
   }
