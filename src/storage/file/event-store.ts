@@ -7,11 +7,10 @@
 // follower), so they slow down with millions of events.
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
 import type { EventStore } from "../stores.js";
 import { appendAll, isMissing, moveInto } from "./fs-sync.js";
-import { draftName, openSideFolder } from "./side-folder.js";
+import { draftName, openSideFolder, runInSideFolder } from "./side-folder.js";
 import { TokenLock } from "./token-lock.js";
 
 interface Line {
@@ -35,7 +34,8 @@ export class FileEventStore implements EventStore {
 
   constructor(private readonly dir: string) {
     this.log = join(dir, "events.log");
-    // A holder killed mid-append leaves a partial last line, which readers skip and the next append ends.
+    // A holder killed mid-append leaves a partial last line, which readers skip and the next append
+    // ends.
     this.lock = new TokenLock(dir, "lock", () => {});
   }
 
@@ -175,18 +175,14 @@ export class FileEventStore implements EventStore {
   }
 
   private run<T>(operation: string, body: () => T): T {
-    if (this.closed) throw new StorageError(`${operation}: the files event store is closed`);
-    try {
-      return body();
-    } catch (cause) {
-      if (cause instanceof StorageError) throw cause;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new StorageError(`${operation} failed in ${this.dir}: ${reason}`, { cause });
-    }
+    return runInSideFolder(this.dir, "event store", this.closed, operation, body);
   }
 }
 
-/** Whole lines of `bytes` (read from byte `offset` of the file), each parsed; a broken line is skipped. */
+/**
+ * Whole lines of `bytes` (read from byte `offset` of the file), each parsed; a broken line is
+ * skipped.
+ */
 function parseLines(bytes: Buffer, offset: number): Line[] {
   const lines: Line[] = [];
   let start = 0;

@@ -4,11 +4,10 @@
 // every result file.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { StorageError } from "../../errors.js";
 import type { ResultStore, StoredResult } from "../stores.js";
 import { listNames, moveInto, readText, unlinkQuietly } from "./fs-sync.js";
 import { encodeName } from "./names.js";
-import { draftName, openSideFolder } from "./side-folder.js";
+import { draftName, openSideFolder, runInSideFolder } from "./side-folder.js";
 
 interface ResultFile {
   result: string;
@@ -59,14 +58,7 @@ export class FileResultStore implements ResultStore {
   }
 
   private run<T>(operation: string, body: () => T): T {
-    if (this.closed) throw new StorageError(`${operation}: the files result store is closed`);
-    try {
-      return body();
-    } catch (cause) {
-      if (cause instanceof StorageError) throw cause;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new StorageError(`${operation} failed in ${this.dir}: ${reason}`, { cause });
-    }
+    return runInSideFolder(this.dir, "result store", this.closed, operation, body);
   }
 }
 

@@ -54,3 +54,25 @@ function createFolder(root: string, dir: string, format: string): void {
 export function draftName(dir: string): string {
   return join(dir, "tmp", `${OWNER}-${randomBytes(6).toString("hex")}`);
 }
+
+/**
+ * Runs one operation of a result or event store in `dir`: refused once the
+ * store is closed, and what the file system throws becomes a `StorageError`
+ * naming the folder.
+ */
+export function runInSideFolder<T>(
+  dir: string,
+  what: string,
+  closed: boolean,
+  operation: string,
+  body: () => T,
+): T {
+  if (closed) throw new StorageError(`${operation}: the files ${what} is closed`);
+  try {
+    return body();
+  } catch (cause) {
+    if (cause instanceof StorageError) throw cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new StorageError(`${operation} failed in ${dir}: ${reason}`, { cause });
+  }
+}

@@ -9,6 +9,7 @@
 import type { StoredMsg } from "@nats-io/jetstream";
 import type { TaskEvent } from "../../events/types.js";
 import type { EventStore } from "../stores.js";
+import { firstUnexpired } from "./events.js";
 import { taskKey } from "./names.js";
 import { isWrongLastSequence, SideStream } from "./side-stream.js";
 
@@ -108,13 +109,7 @@ export class NatsEventStore implements EventStore {
         const message = await this.at(seq);
         return message !== null && message.json<TaskEvent>().at <= cutoff;
       };
-      let low = state.first_seq;
-      let high = state.last_seq + 1;
-      while (low < high) {
-        const mid = Math.floor((low + high) / 2);
-        if (await expired(mid)) low = mid + 1;
-        else high = mid;
-      }
+      const low = await firstUnexpired(state.first_seq, state.last_seq, expired);
       if (low === state.first_seq) return 0;
 
       this.resume = null;

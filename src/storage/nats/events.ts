@@ -99,18 +99,31 @@ export async function purgeEvents(
     return message !== null && readJson<EventDraft>(message).at + ttlMs <= now;
   };
 
-  // The first sequence whose event has not expired (last_seq + 1 when all have).
-  let low = state.first_seq;
-  let high = state.last_seq + 1;
-  while (low < high) {
-    const mid = Math.floor((low + high) / 2);
-    if (await expired(mid)) low = mid + 1;
-    else high = mid;
-  }
+  const low = await firstUnexpired(state.first_seq, state.last_seq, expired);
   if (low === state.first_seq) return 0;
 
   const answer = await js.api<{ purged: number }>(`STREAM.PURGE.${names.eventsStream}`, {
     seq: low,
   });
   return answer.purged;
+}
+
+/**
+ * The first sequence from `first` to `last` whose event has not expired
+ * (`last + 1` when all have), by bisection: the expired events of a stream
+ * in time order are a prefix of it.
+ */
+export async function firstUnexpired(
+  first: number,
+  last: number,
+  expired: (seq: number) => Promise<boolean>,
+): Promise<number> {
+  let low = first;
+  let high = last + 1;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (await expired(mid)) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

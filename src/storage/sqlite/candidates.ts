@@ -1,6 +1,6 @@
-import type { BackoffSpec, ClaimedTask } from "../../task/record.js";
+import type { ClaimedTask } from "../../task/record.js";
 import type { WorkerType } from "../../task/state.js";
-import { decodeError } from "./rows.js";
+import { decodeBackoff, decodeError } from "./rows.js";
 
 /*
  * What a claim reads of each task it takes. Only the columns the claim does
@@ -83,25 +83,4 @@ export function toClaimedTask(row: CandidateTuple, found: FoundIn, lease: LeaseG
     cancelRequested: row[16] !== 0,
     lastError: decodeError(row[17]),
   };
-}
-
-/** Distinct backoff texts remembered; past this the memory starts over. */
-const BACKOFF_MEMORY = 64;
-const parsedBackoffs = new Map<string, BackoffSpec>();
-
-/**
- * Tasks of one definition share their backoff text, and a claim reads one
- * per task: parsing each costs more than finding it among those seen. Each
- * record gets its own copy (the spec is flat, so a shallow one).
- */
-function decodeBackoff(text: string | null): BackoffSpec | null {
-  if (text === null) return null;
-
-  let spec = parsedBackoffs.get(text);
-  if (spec === undefined) {
-    if (parsedBackoffs.size >= BACKOFF_MEMORY) parsedBackoffs.clear();
-    spec = JSON.parse(text) as BackoffSpec;
-    parsedBackoffs.set(text, spec);
-  }
-  return { ...spec };
 }

@@ -1,9 +1,7 @@
-import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
-import { StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
 import type { EventStore } from "../stores.js";
-import { guarded, openSideDatabase } from "./side-db.js";
+import { openSideDatabase, SideDatabase } from "./side-db.js";
 
 // Each event is kept whole as JSON, with the columns the queries need.
 const DDL = `
@@ -17,9 +15,6 @@ const DDL = `
   CREATE INDEX IF NOT EXISTS omniq_event_store_at ON omniq_event_store (at);
 `;
 
-/** Rows one purge statement deletes, so a large purge does not hold the write lock long. */
-const PURGE_CHUNK = 5_000;
-
 interface EventText {
   event: string;
 }
@@ -32,12 +27,9 @@ export class SqliteEventStore implements EventStore {
   private readonly since: Statement<[number, number], EventText>;
   private readonly purgeChunk: Statement<[number, number]>;
   private readonly appendAll: (events: readonly TaskEvent[]) => void;
-  private closed = false;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly path: string,
-  ) {
+  constructor(private readonly side: SideDatabase) {
+    const { db } = side;
     this.insert = db.prepare(
       "INSERT OR IGNORE INTO omniq_event_store (seq, task_id, at, event) VALUES (?, ?, ?, ?)",
     );
@@ -65,42 +57,28 @@ export class SqliteEventStore implements EventStore {
 
   async append(events: readonly TaskEvent[]): Promise<void> {
     if (events.length === 0) return;
-    this.run("append events", () => this.appendAll(events));
+    this.side.run("append events", () => this.appendAll(events));
   }
 
   async taskEvents(taskId: string): Promise<TaskEvent[]> {
-    return this.run("read a task's events", () => this.byTask.all(taskId).map(parse));
+    return this.side.run("read a task's events", () => this.byTask.all(taskId).map(parse));
   }
 
   async eventsSince(afterSeq: number, limit: number): Promise<TaskEvent[]> {
     if (limit <= 0) return [];
-    return this.run("read events", () => this.since.all(afterSeq, limit).map(parse));
+    return this.side.run("read events", () => this.since.all(afterSeq, limit).map(parse));
   }
 
   async lastEventSeq(): Promise<number> {
-    return this.run("read the last event seq", () => this.last.get()?.seq ?? 0);
+    return this.side.run("read the last event seq", () => this.last.get()?.seq ?? 0);
   }
 
   async purge(cutoff: number): Promise<number> {
-    let deleted = 0;
-    for (;;) {
-      const { changes } = this.run("purge events", () => this.purgeChunk.run(cutoff, PURGE_CHUNK));
-      deleted += changes;
-      if (changes < PURGE_CHUNK) return deleted;
-    }
+    return this.side.purge("purge events", this.purgeChunk, cutoff);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
-  }
-
-  private run<T>(operation: string, body: () => T): T {
-    if (this.closed) {
-      throw new StorageError(`${operation}: the SQLite event store at ${this.path} is closed`);
-    }
-    return guarded(this.path, operation, body);
+    this.side.close();
   }
 }
 
@@ -111,5 +89,5 @@ function parse(row: EventText): TaskEvent {
 /** Opens the event store in the SQLite file of a `sqlite://` URL. */
 export async function openSqliteEventStore(url: string): Promise<EventStore> {
   const { db, path } = openSideDatabase(url, DDL);
-  return new SqliteEventStore(db, path);
+  return new SqliteEventStore(new SideDatabase(db, path, "event store"));
 }

@@ -145,7 +145,7 @@ export function toTaskRecord(row: TaskTuple): TaskRecord {
     timeoutMs,
     expiresAt,
     resultTtlMs,
-    backoff: backoff === null ? null : (JSON.parse(backoff) as BackoffSpec),
+    backoff: decodeBackoff(backoff),
     worker: worker as WorkerType,
     module,
     state: state as TaskState,
@@ -174,4 +174,25 @@ export function toTaskEvent(row: EventRow): TaskEvent {
   if (row.error !== null) event.error = JSON.parse(row.error) as TaskErrorInfo;
   if (row.run_at !== null) event.runAt = row.run_at;
   return event;
+}
+
+/** Distinct backoff texts remembered; past this the memory starts over. */
+const BACKOFF_MEMORY = 64;
+const parsedBackoffs = new Map<string, BackoffSpec>();
+
+/**
+ * Tasks of one definition share their backoff text, and a claim reads one
+ * per task: parsing each costs more than finding it among those seen. Each
+ * record gets its own copy (the spec is flat, so a shallow one).
+ */
+export function decodeBackoff(text: string | null): BackoffSpec | null {
+  if (text === null) return null;
+
+  let spec = parsedBackoffs.get(text);
+  if (spec === undefined) {
+    if (parsedBackoffs.size >= BACKOFF_MEMORY) parsedBackoffs.clear();
+    spec = JSON.parse(text) as BackoffSpec;
+    parsedBackoffs.set(text, spec);
+  }
+  return { ...spec };
 }

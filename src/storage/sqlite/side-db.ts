@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import Database, { type Statement } from "better-sqlite3";
 import { StorageError } from "../../errors.js";
+import { deleteInChunks } from "./maintenance.js";
 import { configureConnection } from "./schema.js";
 import { sqlitePathFromUrl } from "./url.js";
 
@@ -42,5 +43,40 @@ export function guarded<T>(path: string, operation: string, body: () => T): T {
     throw new StorageError(`${operation} failed on the SQLite database ${path}: ${reason}`, {
       cause,
     });
+  }
+}
+
+/**
+ * The connection of one result or event store: every call goes through
+ * `run`, which refuses once closed and names the file in what SQLite throws.
+ */
+export class SideDatabase {
+  private closed = false;
+
+  /** @param what - the store, for messages: "result store", "event store". */
+  constructor(
+    readonly db: Database.Database,
+    private readonly path: string,
+    private readonly what: string,
+  ) {}
+
+  run<T>(operation: string, body: () => T): T {
+    if (this.closed) {
+      throw new StorageError(`${operation}: the SQLite ${this.what} at ${this.path} is closed`);
+    }
+    return guarded(this.path, operation, body);
+  }
+
+  /**
+   * Runs a `DELETE .. LIMIT ?` statement taking (cutoff, limit) until it deletes less than a chunk.
+   */
+  purge(operation: string, chunk: Statement<[number, number]>, cutoff: number): number {
+    return deleteInChunks((limit) => this.run(operation, () => chunk.run(cutoff, limit).changes));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
   }
 }
