@@ -124,7 +124,9 @@ export class WorkerLostError extends OmniQError {
   override name = "WorkerLostError";
 }
 
-/** A worker claimed a task whose name it has no definition for, or whose payload it cannot decode. */
+/**
+ * A worker claimed a task whose name it has no definition for, or whose payload it cannot decode.
+ */
 export class UnrunnableTaskError extends OmniQError {
   override name = "UnrunnableTaskError";
 }

@@ -4,7 +4,9 @@ export const EXIT = {
   ok: 0,
   /** Something failed while running: the backend could not be reached, a worker failed to stop. */
   failure: 1,
-  /** The command was given something wrong: a flag, the config, a tasks module that does not load. */
+  /**
+   * The command was given something wrong: a flag, the config, a tasks module that does not load.
+   */
   usage: 2,
 } as const;
 

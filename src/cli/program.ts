@@ -165,7 +165,9 @@ function environmentHelp(): string {
   return ["Environment variables:", ...rows].join("\n");
 }
 
-/** omniq's version, from the package.json above this module (src/cli and dist/cli both have one). */
+/**
+ * omniq's version, from the package.json above this module (src/cli and dist/cli both have one).
+ */
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let level = 0; level < 4; level += 1, dir = dirname(dir)) {

@@ -106,7 +106,10 @@ export interface EnvInput {
   variables: Map<string, string>;
 }
 
-/** Reads `OMNIQ_*` variables. Text that does not parse is kept as text, so validation shows it as given. */
+/**
+ * Reads `OMNIQ_*` variables. Text that does not parse is kept as text, so validation shows it as
+ * given.
+ */
 export function readEnv(env: NodeJS.ProcessEnv): EnvInput {
   const input: Record<string, unknown> = {};
   const variables = new Map<string, string>();

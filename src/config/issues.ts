@@ -2,7 +2,8 @@
  * Turns a zod issue into a ConfigError whose message names the field, the
  * value given, where it came from and what is allowed:
  *
- *   worker.concurrency: -3 (from OMNIQ_CONCURRENCY) is not allowed; use a whole number from 1 to 100000
+ *   worker.concurrency: -3 (from OMNIQ_CONCURRENCY) is not allowed; use a whole number from 1 to
+ * 100000
  *
  * What is allowed comes from the `.describe()` text of the schema at the
  * issue's path, so the schema stays the one place that says it.

@@ -32,7 +32,10 @@ export interface TaskDefaultsInput {
   retries?: number;
   /** @default { type: "exponential", base: "1s", max: "1h", jitter: true } */
   backoff?: BackoffInput;
-  /** A task still waiting this long after enqueue expires unrun; `null` to wait forever. @default null */
+  /**
+   * A task still waiting this long after enqueue expires unrun; `null` to wait forever. @default
+   * null
+   */
   ttl?: Duration | null;
   /** How long a finished task's result is kept. @default "1d" */
   resultTtl?: Duration;
@@ -51,9 +54,14 @@ export interface WorkerOptionsInput {
   tasks?: string[];
   /** Worker types to run. @default [defaultWorker] */
   types?: WorkerType[];
-  /** Async and gevent workers: run functions not declared `async` in a thread pool. @default false */
+  /**
+   * Async and gevent workers: run functions not declared `async` in a thread pool. @default false
+   */
   syncInThreads?: boolean;
-  /** Threads and processes: how long a task has to stop after its signal fires before it is killed. @default "1s" */
+  /**
+   * Threads and processes: how long a task has to stop after its signal fires before it is killed.
+   * @default "1s"
+   */
   abortGrace?: Duration;
   /** Gevent: report a task that blocks the event loop longer than this. @default "100ms" */
   blockWarning?: Duration;
@@ -66,7 +74,9 @@ export interface WorkerOptionsInput {
   memoryLimitMb?: number;
   /** Threads and processes: replace each after this many tasks. @default never */
   recycleAfterTasks?: number;
-  /** Threads and processes: replace one that is above this size after a task, in MB. @default never */
+  /**
+   * Threads and processes: replace one that is above this size after a task, in MB. @default never
+   */
   recycleAboveMb?: number;
 }
 
@@ -75,7 +85,10 @@ export interface WorkerOptionsInput {
  * later ones winning: defaults, `configFile`, this object, `OMNIQ_*` variables.
  */
 export interface OmniQConfigInput {
-  /** A YAML (.yaml, .yml) or JSON (.json) file with any of these fields but `logger`. Env `OMNIQ_CONFIG`. */
+  /**
+   * A YAML (.yaml, .yml) or JSON (.json) file with any of these fields but `logger`. Env
+   * `OMNIQ_CONFIG`.
+   */
   configFile?: string;
   /** The queue's backend URL. Env `OMNIQ_STORAGE`. @default "sqlite://./.omniq/omniq.db" */
   storage?: string;
@@ -93,7 +106,10 @@ export interface OmniQConfigInput {
   heartbeat?: Duration;
   /** How long a graceful stop waits for running tasks. Env `OMNIQ_STOP_TIMEOUT`. @default "10s" */
   stopTimeout?: Duration;
-  /** How often to look for tasks on backends that cannot notify. Env `OMNIQ_POLL_INTERVAL`. @default "200ms" */
+  /**
+   * How often to look for tasks on backends that cannot notify. Env `OMNIQ_POLL_INTERVAL`. @default
+   * "200ms"
+   */
   pollInterval?: Duration;
   /** How long lifecycle events are kept. @default "7d" */
   eventTtl?: Duration;

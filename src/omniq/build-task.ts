@@ -209,7 +209,9 @@ function safeIdentifier(label: string): string {
   return /^[A-Za-z_$]/.test(cleaned) ? cleaned : `task_${cleaned}`;
 }
 
-/** Gives a plain function per-call options: `omniq.enqueue(withOptions(fn, { delay: "5s" }), ...)`. */
+/**
+ * Gives a plain function per-call options: `omniq.enqueue(withOptions(fn, { delay: "5s" }), ...)`.
+ */
 export function withOptions<A extends unknown[], R>(
   fn: (...args: A) => R,
   options: EnqueueOptions,

@@ -268,7 +268,9 @@ export class OmniQ implements AsyncDisposable {
     return { status, workers };
   }
 
-  /** Stops the workers gracefully (see `stopTimeout`) and closes the storage. Safe to call twice. */
+  /**
+   * Stops the workers gracefully (see `stopTimeout`) and closes the storage. Safe to call twice.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -4,7 +4,9 @@ import type { TaskState, WorkerType } from "../task/state.js";
 
 /** A worker's request for work. */
 export interface ClaimRequest {
-  /** Queues to read, highest priority first: a later queue is read only when earlier ones are empty. */
+  /**
+   * Queues to read, highest priority first: a later queue is read only when earlier ones are empty.
+   */
   queues: readonly string[];
   /** Only tasks routed to one of these worker types. */
   workers: readonly WorkerType[];
@@ -166,7 +168,9 @@ export interface Storage {
   /** Events with `seq` above `afterSeq`, oldest first, for subscribers that follow the log. */
   eventsSince(afterSeq: number, limit: number): Promise<TaskEvent[]>;
 
-  /** The `seq` of the newest stored event, or 0 when there is none: where a new subscriber starts. */
+  /**
+   * The `seq` of the newest stored event, or 0 when there is none: where a new subscriber starts.
+   */
   lastEventSeq(): Promise<number>;
 
   /**

@@ -14,7 +14,10 @@ export interface OpenStorageOptions {
    * and a pointer to its result. @default with the queue
    */
   results?: string;
-  /** Another backend's URL for lifecycle events, copied there from the queue. @default with the queue */
+  /**
+   * Another backend's URL for lifecycle events, copied there from the queue. @default with the
+   * queue
+   */
   events?: string;
 }
 

@@ -31,7 +31,10 @@ export function currentTask(): TaskContext | undefined {
   return runningPlain ?? contexts.getStore();
 }
 
-/** Runs `fn` with `context` as the current task, through every `await` and callback it leaves behind. */
+/**
+ * Runs `fn` with `context` as the current task, through every `await` and callback it leaves
+ * behind.
+ */
 export function runAsTask<T>(context: TaskContext, fn: () => T): T {
   return contexts.run(context, fn);
 }

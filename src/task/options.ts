@@ -29,7 +29,10 @@ export interface TaskOptions {
   queue?: string;
   /** Higher runs first within its queue; any integer. @default 0 */
   priority?: number;
-  /** Longest time one attempt may run; then its `AbortSignal` fires and the attempt fails. @default none */
+  /**
+   * Longest time one attempt may run; then its `AbortSignal` fires and the attempt fails. @default
+   * none
+   */
   timeout?: Duration | null;
   /** Attempts after the first when one fails. @default 0 */
   retries?: number;

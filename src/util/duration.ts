@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from "../errors.js";
 
-/** A length of time: milliseconds, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"2h"`, `"1d"`. */
+/**
+ * A length of time: milliseconds, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"2h"`, `"1d"`.
+ */
 export type Duration = number | string;
 
 const UNIT_MS: Record<string, number> = {

@@ -30,7 +30,9 @@ export class AsyncWorker extends Worker {
   private threads: Pool | undefined;
 
   constructor(options: WorkerOptions);
-  /** @internal Used by `OmniQ` and the gevent worker: a storage (or its URL) and complete settings. */
+  /**
+   * @internal Used by `OmniQ` and the gevent worker: a storage (or its URL) and complete settings.
+   */
   constructor(source: string | Storage, settings: WorkerSettings, type?: WorkerType);
   constructor(
     optionsOrStorage: WorkerOptions | Storage | string,

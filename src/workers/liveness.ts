@@ -34,9 +34,14 @@ export interface WorkerHealth {
   lastClaimAt: number | null;
   /** How long the claim call under way has been running, in ms; null when none is. */
   claimRunningMs: number | null;
-  /** Tasks the liveness check's claim rounds found waiting that no wake-up had announced, in all. */
+  /**
+   * Tasks the liveness check's claim rounds found waiting that no wake-up had announced, in all.
+   */
   overlooked: number;
-  /** The last time the check found such tasks: when (ms since the epoch), how many, the longest wait in ms. */
+  /**
+   * The last time the check found such tasks: when (ms since the epoch), how many, the longest wait
+   * in ms.
+   */
   lastOverlooked: { at: number; tasks: number; waitedMs: number } | null;
 }
 
@@ -48,7 +53,9 @@ export interface LivenessHooks {
   forceClaim(): void;
   /** Drops the worker's wake-up subscription and subscribes again. */
   resubscribe(): void;
-  /** Whether the storage sends wake-ups at all; without them, finding tasks by polling is normal. */
+  /**
+   * Whether the storage sends wake-ups at all; without them, finding tasks by polling is normal.
+   */
   notifies(): boolean;
 }
 
@@ -60,7 +67,8 @@ const MAX_GRACE_MS = 1_000;
  * timer calls `tick` every `intervalMs`. A worker with room that has not
  * claimed for that long gets a forced claim round; tasks that round finds,
  * enqueued due and well before the round (a quarter of the interval, at most
- * a second), waited without a wake-up reaching the worker: it warns, subscribes again, and counts them.
+ * a second), waited without a wake-up reaching the worker: it warns, subscribes again, and counts
+ * them.
  * A claim call that does not return within the interval, or a loop that
  * does not start the forced round by the next tick, is reported as
  * `stalled` (a claim cannot be abandoned safely; every backend times its

@@ -56,7 +56,10 @@ export interface WorkerOptions {
    * thread or child is replaced. @default V8's own limit
    */
   memoryLimitMb?: number;
-  /** Thread and process workers: replace a thread or child after it has run this many tasks. @default never */
+  /**
+   * Thread and process workers: replace a thread or child after it has run this many tasks.
+   * @default never
+   */
   recycleAfterTasks?: number;
   /**
    * Thread and process workers: replace a thread or child after a task that

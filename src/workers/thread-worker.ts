@@ -13,7 +13,8 @@ import { findTsxApi } from "./runtime/entry.js";
  * not know. A thread that crashes fails only its own task and is replaced.
  *
  * ```ts
- * const worker = new ThreadWorker({ storage: "sqlite:///var/omniq.db", tasks: ["./dist/tasks.js"] });
+ * const worker = new ThreadWorker({ storage: "sqlite:///var/omniq.db", tasks: ["./dist/tasks.js"]
+ * });
  * await worker.start();
  * ```
  */

@@ -138,7 +138,10 @@ export abstract class Worker {
     return this.settings.concurrency;
   }
 
-  /** The loop claims only when it holds this many tasks or fewer. @default capacity - 1: whenever a slot is free */
+  /**
+   * The loop claims only when it holds this many tasks or fewer. @default capacity - 1: whenever a
+   * slot is free
+   */
   protected get refillAt(): number {
     return this.capacity - 1;
   }
@@ -148,7 +151,10 @@ export abstract class Worker {
     return this.hurried;
   }
 
-  /** Starts claiming and running tasks. Resolves once the worker runs; calling it again waits for the same start. */
+  /**
+   * Starts claiming and running tasks. Resolves once the worker runs; calling it again waits for
+   * the same start.
+   */
   start(): Promise<void> {
     this.starting ??= this.startOnce();
     return this.starting;
@@ -438,7 +444,9 @@ export abstract class Worker {
     }
   }
 
-  /** Waits until nothing is held or the deadline (which a second `stop` may bring nearer) passes. */
+  /**
+   * Waits until nothing is held or the deadline (which a second `stop` may bring nearer) passes.
+   */
   private async drain(): Promise<void> {
     while (this.held.size > 0 && Date.now() < this.drainDeadline) {
       await this.slotFreed.next(this.drainDeadline - Date.now());

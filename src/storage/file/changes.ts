@@ -47,14 +47,19 @@ export class ChangeSet {
     readonly now: number,
   ) {}
 
-  /** Takes the marker at `path` of task `idName`; null when it is not there (moved or held elsewhere). */
+  /**
+   * Takes the marker at `path` of task `idName`; null when it is not there (moved or held
+   * elsewhere).
+   */
   hold(path: string, idName: string): Held | null {
     const busy = this.store.layout.busyMarker(idName);
     if (!tryRename(path, busy)) return null;
     return this.adopt(busy, idName);
   }
 
-  /** Takes charge of a marker this process already has in `busy/` (a new task, or one taken over). */
+  /**
+   * Takes charge of a marker this process already has in `busy/` (a new task, or one taken over).
+   */
   adopt(busy: string, idName: string): Held {
     const held: Held = { busy, idName };
     this.held.push(held);

@@ -214,7 +214,10 @@ export class EventLog {
     this.segmentBase = base;
   }
 
-  /** After a writer died holding the lock: ends a line it left half written, so the next one starts clean. */
+  /**
+   * After a writer died holding the lock: ends a line it left half written, so the next one starts
+   * clean.
+   */
   private repair(): void {
     const path = this.segmentPath(this.counters.read().base);
     let fd: number;
@@ -236,7 +239,10 @@ export class EventLog {
   }
 }
 
-/** The whole lines of a segment from byte `from` on; a line without its newline is still being written. */
+/**
+ * The whole lines of a segment from byte `from` on; a line without its newline is still being
+ * written.
+ */
 function readSegment(path: string, from: number, needle?: string): Array<Omit<Line, "base">> {
   let fd: number;
   try {

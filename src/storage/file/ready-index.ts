@@ -92,7 +92,9 @@ export class QueueListing {
     }
   }
 
-  /** Forgets an entry whose marker is no longer in the folder (after the walk, if one is under way). */
+  /**
+   * Forgets an entry whose marker is no longer in the folder (after the walk, if one is under way).
+   */
   drop(entry: ReadyEntry): void {
     if (this.iterating > 0) this.dropped.push(entry);
     else this.entries.remove(entry, (stored) => stored.name === entry.name);

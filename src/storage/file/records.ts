@@ -15,7 +15,9 @@ export interface StoredTask {
   task: TaskRecord;
   /** The encoded result, once completed. */
   result?: string;
-  /** Why a running task was asked to cancel, for when its lease runs out before its worker stops. */
+  /**
+   * Why a running task was asked to cancel, for when its lease runs out before its worker stops.
+   */
   cancelReason?: string;
   /** The enqueue batch that created the file; dropped at the first change after it. */
   batch?: string;
@@ -51,7 +53,10 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
   };
 }
 
-/** Records up to this size are rewritten in place: one page, which a killed process cannot leave half written. */
+/**
+ * Records up to this size are rewritten in place: one page, which a killed process cannot leave
+ * half written.
+ */
 const IN_PLACE_BYTES = 4_096;
 
 /** How many times a reader reads a record again that changed while it read, before giving up. */

@@ -68,7 +68,9 @@ export class TokenLock {
     }
   }
 
-  /** Takes the token from a holder that is no longer running; true when this process now holds it. */
+  /**
+   * Takes the token from a holder that is no longer running; true when this process now holds it.
+   */
   private takeFromDead(): boolean {
     const prefix = `${this.name}@`;
     for (const entry of listNames(this.dir)) {

@@ -11,7 +11,10 @@ interface Entry {
   expiresAt: number | null;
   /** Enqueue position, for FIFO among equals. */
   order: number;
-  /** Unique to this entry: a task added again gets a new entry, which sorts apart from its stale one. */
+  /**
+   * Unique to this entry: a task added again gets a new entry, which sorts apart from its stale
+   * one.
+   */
   serial: number;
 }
 

@@ -38,7 +38,9 @@ const SCAN_HEARTBEAT_MS = 1_000;
 /** A scan that hears not even a heartbeat for this long has lost its consumer. */
 const SCAN_SILENCE_MS = 5_000;
 
-/** Reads `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` (and the v2 form). */
+/**
+ * Reads `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` (and the v2 form).
+ */
 function ackInfo(reply: string): { seq: number; delivery: number; time: number; pending: number } {
   const t = reply.split(".");
   const at = t.length >= 12 ? 7 : 5;
@@ -54,7 +56,8 @@ function ackInfo(reply: string): { seq: number; delivery: number; time: number; 
 export function delivered(nc: NatsConnection, msg: Msg): DeliveredMessage | null {
   const code = msg.headers?.code ?? 0;
   if (code === 100) {
-    // Flow control asks for a reply; a heartbeat may name a subject that unsticks a stalled consumer.
+    // Flow control asks for a reply; a heartbeat may name a subject that unsticks a stalled
+    // consumer.
     if (msg.reply) nc.publish(msg.reply, "");
     const stalled = msg.headers?.get("Nats-Consumer-Stalled");
     if (stalled) nc.publish(stalled, "");

@@ -53,7 +53,9 @@ async function isCommitted(ctx: NatsContext, batch: string): Promise<boolean> {
   return marker !== null;
 }
 
-/** The task's record at its latest revision, or null when it does not exist (or never committed). */
+/**
+ * The task's record at its latest revision, or null when it does not exist (or never committed).
+ */
 export async function readTask(ctx: NatsContext, key: string): Promise<Versioned | null> {
   const message = await ctx.js.getKey(ctx.names.tasksBucket, key);
   if (!message) return null;

@@ -62,7 +62,9 @@ export interface NatsStorageOptions {
    * @default "omniq"
    */
   prefix?: string;
-  /** How long one request to the server may take before the operation fails, in ms. @default 5000 */
+  /**
+   * How long one request to the server may take before the operation fails, in ms. @default 5000
+   */
   timeoutMs?: number;
   /** Store lifecycle events; `false` stores none. @default true */
   recordEvents?: boolean;

@@ -20,7 +20,8 @@ export interface ListenerSettings {
  * When the connection drops (server restart, network) it reconnects with
  * backoff and LISTENs again. A connection that died without a word (a
  * network that drops packets rather than refusing them) is found by a
- * periodic `SELECT 1`, which fails by the query timeout; notifications sent meanwhile are lost, so after
+ * periodic `SELECT 1`, which fails by the query timeout; notifications sent meanwhile are lost, so
+ * after
  * reconnecting it announces every queue it has seen as ready, to make
  * workers look for what arrived during the gap.
  */

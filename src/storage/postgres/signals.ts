@@ -23,7 +23,10 @@ export function notifyReadySql(n: SqlNames, relation: string): string {
     FROM (SELECT DISTINCT queue FROM ${relation}) ready_queues`;
 }
 
-/** SQL that sends the `id`s of the rows of `relation` as finished signals, in chunks that fit NOTIFY. */
+/**
+ * SQL that sends the `id`s of the rows of `relation` as finished signals, in chunks that fit
+ * NOTIFY.
+ */
 export function notifyFinishedSql(n: SqlNames, relation: string): string {
   return `SELECT pg_notify(${n.channelLiteral}, 'f' || json_agg(id)::text)
     FROM (

@@ -1,6 +1,9 @@
 import { InvalidArgumentError } from "../../errors.js";
 
-/** Where a PostgreSQL store lives: the server to connect to and the schema that holds omniq's tables. */
+/**
+ * Where a PostgreSQL store lives: the server to connect to and the schema that holds omniq's
+ * tables.
+ */
 export interface PostgresTarget {
   /** The URL handed to `pg`, without omniq's own query parameters. */
   connectionString: string;
@@ -61,7 +64,9 @@ export function checkSchema(schema: string): string {
   return schema;
 }
 
-/** The URL with any password replaced by `***`; a string that is no URL is cut down to its scheme. */
+/**
+ * The URL with any password replaced by `***`; a string that is no URL is cut down to its scheme.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);

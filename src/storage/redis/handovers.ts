@@ -126,7 +126,9 @@ export class Handovers {
   }
 }
 
-/** A handover as the scripts write it (see offers.ts `sendHandover`), or null when it is not one. */
+/**
+ * A handover as the scripts write it (see offers.ts `sendHandover`), or null when it is not one.
+ */
 function parseHandover(message: string): { owner: string; tasks: ClaimedTask[] } | null {
   try {
     const parsed = JSON.parse(message) as {

@@ -3,7 +3,9 @@ import { StorageError } from "../../errors.js";
 import { createClient, storageError } from "./connection.js";
 import { parseRedisUrl, type RedisTarget } from "./url.js";
 
-/** Lua scripts of one store, by command name; each takes no KEYS (names are built from the prefix). */
+/**
+ * Lua scripts of one store, by command name; each takes no KEYS (names are built from the prefix).
+ */
 export type SideScripts = Record<string, string>;
 
 /**

@@ -37,7 +37,10 @@ export interface SplitParts {
   clock: Clock;
   /** Whether `close` closes the queue too. */
   ownsQueue: boolean;
-  /** Told about failures that a read survives (an event copy that failed before a read of the store). */
+  /**
+   * Told about failures that a read survives (an event copy that failed before a read of the
+   * store).
+   */
   onError: (error: unknown) => void;
 }
 
@@ -180,7 +183,9 @@ export class SplitStorage implements Storage {
     if (this.parts.ownsQueue) await this.queue.close();
   }
 
-  /** Brings the event store up to date before a read; a failure is reported and the read goes on. */
+  /**
+   * Brings the event store up to date before a read; a failure is reported and the read goes on.
+   */
   private async catchUp(): Promise<void> {
     try {
       await this.relay?.run();

@@ -49,7 +49,9 @@ export function claimTasks(
   return claimed;
 }
 
-/** Hands `take` the next `limit` due tasks of one queue, in claim order, with where each was found. */
+/**
+ * Hands `take` the next `limit` due tasks of one queue, in claim order, with where each was found.
+ */
 function pickCandidates(
   statements: Statements,
   queue: string,

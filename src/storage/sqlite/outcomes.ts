@@ -3,7 +3,9 @@ import type { TaskOutcome } from "../contract.js";
 import { decodeError } from "./rows.js";
 import type { Statements } from "./statements.js";
 
-/** A row of `Statements.outcomes` (raw mode): where its id stands in the list, and the task's end. */
+/**
+ * A row of `Statements.outcomes` (raw mode): where its id stands in the list, and the task's end.
+ */
 export type OutcomeTuple = [
   position: number,
   state: string,

@@ -84,7 +84,9 @@ export type DoneMessage = {
   memoryMb: number;
 } & ({ ok: true; result: string } | { ok: false; error: RemoteError });
 
-/** A child process is about to die of an uncaught error; its parent keeps it for the task's error. */
+/**
+ * A child process is about to die of an uncaught error; its parent keeps it for the task's error.
+ */
 export interface FatalMessage {
   type: "fatal";
   error: TaskErrorInfo;
