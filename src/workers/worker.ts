@@ -6,9 +6,11 @@ import { openStorage } from "../storage/open.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { Attempt, type AttemptHandle, completed, failed } from "./attempt.js";
+import { housekeep, renewLeases, repeat } from "./lease-keeping.js";
 import { LivenessCheck, type WorkerHealth } from "./liveness.js";
 import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
 import { Settler } from "./settler.js";
+import { Slots } from "./slots.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Pause after a failed claim before trying again, in ms. */
@@ -28,11 +30,11 @@ export abstract class Worker {
   protected readonly settings: CompleteSettings;
   private storage!: Storage;
   private settler!: Settler;
-  private readonly held = new Map<string, Attempt>();
-  /** Held tasks that have ended and wait for their settlement to be written. */
-  private readonly settling = new Set<string>();
+  private readonly slots = new Slots({
+    capacity: () => this.capacity,
+    refillAt: () => this.refillAt,
+  });
   private readonly wakeup = new Wakeup();
-  private readonly slotFreed = new Wakeup();
   private readonly timers: NodeJS.Timeout[] = [];
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private loopDone: Promise<void> = Promise.resolve();
@@ -43,10 +45,6 @@ export abstract class Worker {
   private ending = false;
   private unsubscribe: (() => void) | undefined;
   private readonly liveness: LivenessCheck;
-  /** The claim loop waits for a slot to free up. */
-  private waitingForSlot = false;
-  /** A settlement write also claims for this worker: the loop must not claim meanwhile. */
-  private refilling = false;
 
   /**
    * @param source - the storage to use, or a URL to open at start (and close at stop).
@@ -66,11 +64,11 @@ export abstract class Worker {
       {
         wantsWork: () =>
           this.state === "running" &&
-          this.held.size < this.capacity &&
-          this.held.size <= this.refillAt,
+          this.slots.held.size < this.capacity &&
+          this.slots.held.size <= this.refillAt,
         forceClaim: () => {
           this.wakeup.wake();
-          this.slotFreed.wake();
+          this.slots.freed.wake();
         },
         resubscribe: () => this.subscribeSignals(),
         notifies: () => this.storage.subscribe !== undefined,
@@ -105,7 +103,7 @@ export abstract class Worker {
 
   /** Tasks this worker holds right now. */
   get activeCount(): number {
-    return this.held.size;
+    return this.slots.held.size;
   }
 
   /** Tasks this worker runs at once: for thread and process workers, its threads or children. */
@@ -122,7 +120,7 @@ export abstract class Worker {
       worker: this.id,
       type: this.type,
       state: this.state,
-      held: this.held.size,
+      held: this.slots.held.size,
       concurrency: this.concurrency,
       ...this.liveness.report(),
     };
@@ -139,8 +137,8 @@ export abstract class Worker {
   }
 
   /**
-   * The loop claims only when it holds this many tasks or fewer. @default capacity - 1: whenever a
-   * slot is free
+   * The loop claims only when it holds this many tasks or fewer.
+   * @default capacity - 1: whenever a slot is free
    */
   protected get refillAt(): number {
     return this.capacity - 1;
@@ -163,6 +161,7 @@ export abstract class Worker {
   private async startOnce(): Promise<void> {
     if (this.state !== "new") return;
     this.storage = typeof this.source === "string" ? await openStorage(this.source) : this.source;
+    this.slots.earlyRelease = this.storage.settleAndClaim === undefined;
     this.settler = new Settler(
       this.storage,
       (settlement, applied) => this.settled(settlement, applied),
@@ -173,10 +172,7 @@ export abstract class Worker {
           this.liveness.refilled();
           for (const task of tasks) this.begin(task);
         },
-        done: () => {
-          this.refilling = false;
-          this.slotFreed.wake();
-        },
+        done: () => this.slots.refilled(),
       },
     );
     try {
@@ -191,8 +187,9 @@ export abstract class Worker {
 
     this.subscribeSignals();
     this.every(this.settings.heartbeatMs, () => this.heartbeat());
-    this.every(Math.max(1_000, this.settings.leaseMs / 2), () => this.maintain());
-    void this.maintain();
+    const maintain = () => housekeep(this.storage, this.settings, this.log);
+    this.every(Math.max(1_000, this.settings.leaseMs / 2), maintain);
+    void maintain();
     this.liveness.started();
     const checkMs = this.settings.livenessCheckMs;
     if (checkMs > 0) this.every(checkMs, async () => this.liveness.tick());
@@ -230,7 +227,7 @@ export abstract class Worker {
       if (this.ending) this.hurryEnding();
     }
     this.drainDeadline = Math.min(this.drainDeadline, Date.now() + timeoutMs);
-    this.slotFreed.wake();
+    this.slots.freed.wake();
   }
 
   private async shutDown(timeoutMs: number): Promise<void> {
@@ -238,7 +235,7 @@ export abstract class Worker {
     this.hurried = timeoutMs === 0;
     this.drainDeadline = Date.now() + timeoutMs;
     this.wakeup.wake();
-    this.slotFreed.wake();
+    this.slots.freed.wake();
     await this.loopDone;
 
     await this.drain();
@@ -256,12 +253,9 @@ export abstract class Worker {
 
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
-      const busy = this.held.size - this.settlingFree();
-      const free = this.capacity - busy;
-      if (free <= 0 || busy > this.refillAt || this.refilling) {
-        this.waitingForSlot = true;
-        await this.slotFreed.next();
-        this.waitingForSlot = false;
+      const free = this.slots.claimable();
+      if (free === 0) {
+        await this.slots.waitForSlot();
         continue;
       }
 
@@ -275,19 +269,6 @@ export abstract class Worker {
         for (const task of tasks) this.begin(task);
       }
     }
-  }
-
-  /**
-   * Slots whose task has ended but whose settlement is still being written:
-   * the next claim may go out meanwhile. At most a capacity of them, so a
-   * backend that keeps refusing settlements cannot make the worker hold ever
-   * more leases. None on a backend that settles and claims in one write
-   * (`settleAndClaim`): there the settling write itself refills those slots,
-   * and a claim of the loop's beside it would cost a write of its own.
-   */
-  private settlingFree(): number {
-    if (this.storage.settleAndClaim !== undefined) return 0;
-    return Math.min(this.settling.size, this.capacity);
   }
 
   private async claim(limit: number): Promise<ClaimedTask[] | null> {
@@ -319,17 +300,14 @@ export abstract class Worker {
    * so the two never claim at once.
    */
   private refillRequest(settling: number): ClaimRequest | null {
-    if (this.state !== "running" || !this.waitingForSlot || this.refilling) return null;
-
-    const left = this.held.size - settling;
-    if (left > this.refillAt) return null;
-    this.refilling = true;
-    return this.claimRequest(Math.min(this.capacity - left, this.settings.claimBatch));
+    if (this.state !== "running") return null;
+    const limit = this.slots.refill(settling);
+    return limit === null ? null : this.claimRequest(Math.min(limit, this.settings.claimBatch));
   }
 
   private begin(task: ClaimedTask): void {
     const attempt = new Attempt(task);
-    this.held.set(task.id, attempt);
+    this.slots.held.set(task.id, attempt);
     this.run(attempt);
   }
 
@@ -369,15 +347,12 @@ export abstract class Worker {
   private end(attempt: Attempt, settlement: Settlement): void {
     // A lost lease belongs to someone else now; a handed-back task is already waiting again.
     if (attempt.interrupted === "lost" || attempt.interrupted === "stopping") return;
-    this.settling.add(settlement.id);
-    if (this.storage.settleAndClaim === undefined) this.slotFreed.wake();
+    this.slots.ended(settlement.id);
     this.settler.add(settlement);
   }
 
   private settled(settlement: Settlement, applied: boolean): void {
-    this.held.delete(settlement.id);
-    this.settling.delete(settlement.id);
-    this.slotFreed.wake();
+    this.slots.release(settlement.id);
     if (!applied) {
       this.log.warn({ task: settlement.id }, "settlement refused: the lease was lost meanwhile");
     }
@@ -394,7 +369,7 @@ export abstract class Worker {
       this.liveness.heard();
       this.wakeup.wake();
     } else if (signal.type === "cancel") {
-      const attempt = this.held.get(signal.id);
+      const attempt = this.slots.held.get(signal.id);
       if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
     }
   }
@@ -408,55 +383,41 @@ export abstract class Worker {
   }
 
   private async heartbeat(): Promise<void> {
-    const leases = [...this.held.values()].map(({ task }) => ({ id: task.id, token: task.token }));
-    if (leases.length === 0) return;
+    const leases = [...this.slots.held.values()].map(({ task }) => ({
+      id: task.id,
+      token: task.token,
+    }));
+    const reply = await renewLeases(this.storage, leases, this.settings.leaseMs, this.log);
+    if (reply === null) return;
 
-    try {
-      const reply = await this.storage.heartbeat(leases, this.settings.leaseMs);
-      for (const id of reply.lost) this.loseLease(id);
-      for (const id of reply.cancelRequested) {
-        const attempt = this.held.get(id);
-        if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
-      }
-    } catch (error) {
-      this.log.warn({ err: toErrorInfo(error) }, "heartbeat failed; will retry");
+    for (const id of reply.lost) this.loseLease(id);
+    for (const id of reply.cancelRequested) {
+      const attempt = this.slots.held.get(id);
+      if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
     }
   }
 
   private loseLease(id: string): void {
-    const attempt = this.held.get(id);
+    const attempt = this.slots.held.get(id);
     if (!attempt) return;
     this.log.warn({ task: id }, "lease lost: another worker may run this task");
     this.interrupt(attempt, "lost", "the worker lost its lease on this task");
-    this.held.delete(id);
-    this.settling.delete(id);
-    this.slotFreed.wake();
-  }
-
-  private async maintain(): Promise<void> {
-    try {
-      await this.storage.maintain({
-        maxLeaseLosses: this.settings.maxLeaseLosses,
-        eventTtlMs: this.settings.eventTtlMs,
-      });
-    } catch (error) {
-      this.log.warn({ err: toErrorInfo(error) }, "housekeeping failed; will retry");
-    }
+    this.slots.release(id);
   }
 
   /**
    * Waits until nothing is held or the deadline (which a second `stop` may bring nearer) passes.
    */
   private async drain(): Promise<void> {
-    while (this.held.size > 0 && Date.now() < this.drainDeadline) {
-      await this.slotFreed.next(this.drainDeadline - Date.now());
+    while (this.slots.held.size > 0 && Date.now() < this.drainDeadline) {
+      await this.slots.freed.next(this.drainDeadline - Date.now());
       await this.settler.flushed();
     }
   }
 
   /** Gives back what is still running after the deadline, without counting the attempt. */
   private async handBack(): Promise<void> {
-    const attempts = [...this.held.values()];
+    const attempts = [...this.slots.held.values()];
     if (attempts.length === 0) return;
 
     for (const attempt of attempts) this.interrupt(attempt, "stopping", "the worker is stopping");
@@ -468,20 +429,10 @@ export abstract class Worker {
     } catch (error) {
       this.log.warn({ err: toErrorInfo(error) }, "hand-back failed; the leases will run out");
     }
-    this.held.clear();
-    this.settling.clear();
+    this.slots.clear();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void fn().finally(() => {
-        busy = false;
-      });
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
+    this.timers.push(repeat(ms, fn));
   }
 }

@@ -81,7 +81,9 @@ export async function openRedisStorage(
   };
   const commands = createClient(target, settings, "commands");
   const subscriber = createClient(target, settings, "signals");
-  const origin = options.recordEvents === false ? `${randomUUID()}:noevents` : randomUUID();
+  const recordEvents = options.recordEvents !== false;
+  // The scripts read the flag from the origin's suffix (see prelude.ts).
+  const origin = recordEvents ? randomUUID() : `${randomUUID()}:noevents`;
   const hub = new SignalHub(origin);
   // Tasks nobody takes go back through the storage, made below.
   let storage: RedisStorage | undefined;
@@ -111,6 +113,7 @@ export async function openRedisStorage(
     subscriber,
     clock,
     origin,
+    recordEvents,
     hub,
     handovers,
     inbox,

@@ -37,6 +37,8 @@ export interface RedisParts {
   subscriber: Redis;
   clock: Clock;
   origin: string;
+  /** False where the handle was opened with `recordEvents: false`. */
+  recordEvents: boolean;
   hub: SignalHub;
   handovers: Handovers;
   inbox: Inbox;
@@ -78,7 +80,7 @@ export class RedisStorage implements Storage {
       // One task, the step before an idle worker starts, has a lighter script.
       // It always writes its events: a handle that records none takes the
       // batch script, whose prelude knows to leave them out.
-      const light = tasks.length === 1 && !this.parts.origin.endsWith(":noevents");
+      const light = tasks.length === 1 && this.parts.recordEvents;
       if (light && (await this.write("omniqEnqueueOne", args)) !== USE_BATCH_SCRIPT) return;
       await this.write("omniqEnqueue", args);
     });
