@@ -8,9 +8,19 @@ export type TaskEventType =
   | "error"
   | "retry"
   | "cancelled"
-  | "expired";
+  | "expired"
+  | "requeued"
+  | "schedule-created"
+  | "schedule-updated"
+  | "schedule-paused"
+  | "schedule-resumed"
+  | "schedule-deleted";
 
-/** One recorded lifecycle transition of a task. */
+/**
+ * One recorded lifecycle transition of a task, or a change to a schedule:
+ * a `schedule-*` event carries the schedule's id as `taskId`, the task it
+ * enqueues as `name` and attempt 0.
+ */
 export interface TaskEvent {
   /** Position in the event log; increases with every event a backend stores. */
   seq: number;

@@ -1,4 +1,4 @@
-import type { TaskEvent } from "../events/types.js";
+import type { TaskEvent, TaskEventType } from "../events/types.js";
 import type { ClaimedTask, NewTask, TaskErrorInfo, TaskRecord } from "../task/record.js";
 import type { TaskState, WorkerType } from "../task/state.js";
 
@@ -91,6 +91,64 @@ export interface MaintenanceReport {
   eventsDeleted: number;
 }
 
+/** Which finished tasks `purge` deletes. */
+export interface PurgeFilter {
+  /** Final states to delete; any other state given is refused. */
+  states: readonly TaskState[];
+  /** Only this queue; absent means every queue. */
+  queue?: string;
+  /** Only tasks that finished before this time (ms since the epoch). */
+  finishedBefore?: number;
+  /** At most this many in one call, so a caller can show progress. @default 1000 */
+  limit?: number;
+}
+
+/** The answer of `requeue`. */
+export type RequeueOutcome =
+  | "requeued" // it had failed for good, been cancelled or expired, and now waits again
+  | "completed" // it completed; completed tasks are not requeued
+  | "live" // it has not finished; nothing changed
+  | "unknown"; // no such task
+
+/** At most `max` claims from the queue in each window of `intervalMs`. */
+export interface RateLimit {
+  max: number;
+  intervalMs: number;
+}
+
+/**
+ * A queue's flow controls, stored in the backend so that they hold across
+ * every worker: `claim` honours them in the same atomic step as the claim.
+ */
+export interface QueueControl {
+  /** A paused queue gives no tasks to `claim`; tasks already running go on. */
+  paused: boolean;
+  /** At most this many of the queue's tasks running at once, over all workers; null is no limit. */
+  concurrency: number | null;
+  /**
+   * Claims from the queue counted in fixed windows of `intervalMs` starting
+   * at multiples of it since the epoch; null is no limit.
+   */
+  rateLimit: RateLimit | null;
+}
+
+/** A schedule as storage keeps it: the scheduler's own encoding, under a version. */
+export interface StoredSchedule {
+  id: string;
+  /** Raised by every write; `putSchedule` compares it. */
+  version: number;
+  /** The scheduler's encoded record (see schedule/record.ts); storage does not read it. */
+  data: string;
+}
+
+/** An event of a change to a schedule, written by `putSchedule` or `deleteSchedule`. */
+export interface ScheduleEvent {
+  type: Extract<TaskEventType, `schedule-${string}`>;
+  /** The queue and name of the task the schedule enqueues. */
+  queue: string;
+  name: string;
+}
+
 /** Signals a backend can send so that workers and waiters need not poll. */
 export type StorageSignal =
   | { type: "ready"; queue: string }
@@ -113,8 +171,15 @@ export type StorageSignal =
  * the same step as the change itself.
  */
 export interface Storage {
-  /** Stores all tasks or none. A duplicate id rejects the whole batch. */
-  enqueue(tasks: readonly NewTask[]): Promise<void>;
+  /**
+   * Stores all tasks or none. A duplicate id rejects the whole batch.
+   *
+   * Answers one id per task, in order: its own, or, when its
+   * `idempotencyKey` is held by a task that has not finished (stored before,
+   * or earlier in the same batch), that task's id, and then it is not stored.
+   * A task with dependencies is stored `blocked`.
+   */
+  enqueue(tasks: readonly NewTask[]): Promise<string[]>;
 
   /**
    * Takes up to `limit` due tasks: a task is due when it waits and its run-at
@@ -150,8 +215,54 @@ export interface Storage {
    */
   release(leases: readonly Lease[]): Promise<void>;
 
-  /** Cancels a waiting task, or flags a running one for its worker. */
+  /** Cancels a waiting or blocked task, or flags a running one for its worker. */
   cancel(id: string, reason: string): Promise<CancelOutcome>;
+
+  /**
+   * Moves blocked tasks on to waiting (`pending`, or `scheduled` before
+   * their run-at time), with a `ready` signal per queue. Ids that are not
+   * blocked are skipped. Answers the ids that moved.
+   */
+  unblock(ids: readonly string[]): Promise<string[]>;
+
+  /**
+   * Puts a task that failed for good, was cancelled or expired back to
+   * `pending`, due now: attempts, lease losses, error, finish time, result,
+   * time-to-live and idempotency key cleared; a `requeued` event.
+   */
+  requeue(id: string): Promise<RequeueOutcome>;
+
+  /** Deletes finished tasks with their results, up to the filter's limit; answers how many. */
+  purge(filter: PurgeFilter): Promise<number>;
+
+  /**
+   * Sets a queue's controls; null restores the defaults (not paused, no
+   * limits). A change that lets tasks run again sends a `ready` signal.
+   */
+  setQueueControl(queue: string, control: QueueControl | null): Promise<void>;
+
+  /** Every queue with controls other than the defaults. */
+  queueControls(): Promise<Record<string, QueueControl>>;
+
+  /**
+   * Writes a schedule if its stored version is `expectedVersion` (null: only
+   * if there is none), with `event` in the event log in the same step.
+   * Answers the new version, or null when the version did not match.
+   */
+  putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null>;
+
+  getSchedule(id: string): Promise<StoredSchedule | null>;
+
+  /** Every schedule, by id. */
+  listSchedules(): Promise<StoredSchedule[]>;
+
+  /** Deletes a schedule with `event` in the log; false when there was none. */
+  deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean>;
 
   getTask(id: string): Promise<TaskRecord | null>;
 
@@ -191,7 +302,7 @@ export interface Storage {
    * its open transaction, so they exist only if that transaction commits.
    * PostgreSQL takes a `pg` client (`ClientBase`).
    */
-  enqueueWithin?(connection: unknown, tasks: readonly NewTask[]): Promise<void>;
+  enqueueWithin?(connection: unknown, tasks: readonly NewTask[]): Promise<string[]>;
 
   /** Releases connections and files. Safe to call twice. */
   close(): Promise<void>;

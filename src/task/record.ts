@@ -46,10 +46,34 @@ export interface NewTask {
   worker: WorkerType;
   /** The module that defines the task, for workers that load it by name. */
   module: string | null;
+  /**
+   * While a task that is not final holds this key, another enqueue with the
+   * same key stores nothing and answers the holder's id. Absent means none.
+   */
+  idempotencyKey?: string | null;
+  /**
+   * Tasks this one waits for: it is stored `blocked` until the dependency
+   * resolver unblocks it. Absent or null means none. Storage keeps it as given.
+   */
+  dependencies?: Dependencies | null;
+}
+
+/** What a task waits for, and whether it receives their results. */
+export interface Dependencies {
+  /** Ids of the tasks that must complete first. */
+  on: string[];
+  /**
+   * How their results reach the task, as an argument put before its own:
+   * `value` the one dependency's result (a chain step), `list` an array of
+   * all results in `on` order (a group's final task), `none` not at all.
+   */
+  pass: "none" | "value" | "list";
 }
 
 /** A task as storage keeps it: what was enqueued plus where it is now. */
 export interface TaskRecord extends NewTask {
+  idempotencyKey: string | null;
+  dependencies: Dependencies | null;
   state: TaskState;
   /** Attempts started so far; the first attempt is 1. */
   attempts: number;

@@ -1,12 +1,13 @@
 /**
  * Where a task is in its life.
  *
- * `scheduled` waits for its run-at time, `pending` waits for a worker,
+ * `blocked` waits for the tasks it depends on, `scheduled` waits for its run-at time, `pending` waits for a worker,
  * `running` is held under a lease, `retrying` waits out its backoff. The rest
  * are final: `completed`, `failed` (for good), `cancelled` and `expired` (its
  * time-to-live passed before any worker started it).
  */
 export type TaskState =
+  | "blocked"
   | "scheduled"
   | "pending"
   | "running"
@@ -18,6 +19,7 @@ export type TaskState =
 
 /** Every state, in lifecycle order. */
 export const TASK_STATES: readonly TaskState[] = [
+  "blocked",
   "scheduled",
   "pending",
   "running",
@@ -41,6 +43,9 @@ export function isFinal(state: TaskState): boolean {
 export function isWaiting(state: TaskState): boolean {
   return WAITING_STATES.includes(state);
 }
+
+/** Final states a task can be requeued from: the dead letters and the never-run. */
+export const REQUEUEABLE_STATES: readonly TaskState[] = ["failed", "cancelled", "expired"];
 
 /** The kinds of worker, each with its own way of running a task. */
 export type WorkerType = "async" | "thread" | "process" | "gevent";
