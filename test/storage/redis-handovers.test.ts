@@ -37,7 +37,7 @@ async function withHandles(
 const readyFor = (queue: string) => (s: StorageSignal) => s.type === "ready" && s.queue === queue;
 
 /** Waits until `owner`'s handle holds a handover, as its ready signal says. */
-async function handedTo(worker: Storage, act: () => Promise<void>): Promise<void> {
+async function handedTo(worker: Storage, act: () => Promise<unknown>): Promise<void> {
   const log = recordSignals(worker);
   try {
     await act();

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { StorageError } from "../../errors.js";
+import { DuplicateTaskError, OmniQError, StorageError } from "../../errors.js";
 import type { ScriptName } from "./scripts/index.js";
 import { SCRIPTS } from "./scripts/index.js";
 import type { RedisTarget } from "./url.js";
@@ -71,4 +71,18 @@ export function runScript(client: Redis, name: ScriptName, args: ScriptArg[]): P
 export function storageError(what: string, cause: unknown): StorageError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new StorageError(`${what} failed: ${reason}`, { cause });
+}
+
+/**
+ * Turns what the client throws into omniq's errors: a script's `DUPLICATE
+ * <id>` into `DuplicateTaskError`, anything else not omniq's own into a
+ * `StorageError` saying what failed (`what`) and why.
+ */
+export function translateError(what: string, error: unknown): Error {
+  if (error instanceof OmniQError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+
+  const duplicate = /^DUPLICATE (.*)$/s.exec(message);
+  if (duplicate) return new DuplicateTaskError(duplicate[1] ?? "");
+  return new StorageError(`${what} failed: ${message}`, { cause: error });
 }

@@ -2,6 +2,7 @@ import type { TaskEvent } from "../../events/types.js";
 import type {
   BackoffSpec,
   ClaimedTask,
+  Dependencies,
   NewTask,
   TaskErrorInfo,
   TaskRecord,
@@ -16,7 +17,12 @@ import type { TaskState, WorkerType } from "../../task/state.js";
  * own because a retry moves it. Lease fields count only while it runs.
  */
 
-/** A task as enqueued, stored as one JSON array in field `d`: parsing it skips the keys. */
+/**
+ * A task as enqueued, stored as one JSON array in field `d`: parsing it skips
+ * the keys. The last two are left out while null, so a plain task is stored
+ * as before they existed; `requeue` rewrites the array without its
+ * time-to-live and key (see dead-letters.ts).
+ */
 export type StoredTask = [
   id: string,
   name: string,
@@ -32,7 +38,27 @@ export type StoredTask = [
   backoff: BackoffSpec | null,
   worker: WorkerType,
   module: string | null,
+  dependencies?: Dependencies | null,
+  idempotencyKey?: string | null,
 ];
+
+/** Where `expiresAt` and `idempotencyKey` sit in a `StoredTask`. */
+export const STORED_EXPIRES_AT = 9;
+export const STORED_KEY = 15;
+
+/** Drops the trailing nulls of the optional fields, so plain tasks keep 14 values. */
+function trimmed(stored: StoredTask): StoredTask {
+  while (stored.length > 14 && (stored.at(-1) ?? null) === null) stored.pop();
+  return stored;
+}
+
+/** The stored array without a time-to-live or key, for a requeued task. */
+export function requeuedStored(d: string): string {
+  const stored = JSON.parse(d) as StoredTask;
+  stored[STORED_EXPIRES_AT] = null;
+  if (stored.length > STORED_KEY) stored[STORED_KEY] = null;
+  return JSON.stringify(trimmed(stored));
+}
 
 /** The enqueue script's values for one task, in `ENQUEUE_WIDTH` order. */
 export function enqueueValues(task: NewTask): string[] {
@@ -52,6 +78,10 @@ export function enqueueValues(task: NewTask): string[] {
     task.worker,
     task.module,
   ];
+  if ((task.dependencies ?? null) !== null || (task.idempotencyKey ?? null) !== null) {
+    stored.push(task.dependencies ?? null, task.idempotencyKey ?? null);
+    trimmed(stored);
+  }
   // What every event of the task repeats, escaped once here rather than in
   // Lua: the object's fields without its braces.
   const stem = JSON.stringify({ taskId: task.id, queue: task.queue, name: task.name }).slice(1, -1);
@@ -105,6 +135,8 @@ function recordOf(v: StoredTask, p: Progress): TaskRecord {
     backoff: v[11],
     worker: v[12],
     module: v[13],
+    idempotencyKey: v[15] ?? null,
+    dependencies: v[14] ?? null,
     state: p.state,
     attempts: p.attempts,
     leaseLosses: p.leaseLosses,

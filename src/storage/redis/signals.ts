@@ -39,6 +39,19 @@ export function finalOutcome(settlement: Settlement): TaskOutcome | null {
   return { state, error: { ...settlement.error } };
 }
 
+/** The outcomes of the settlements that applied and ended their tasks, by id. */
+export function finishedOutcomes(
+  settlements: readonly Settlement[],
+  applied: readonly number[],
+): Map<string, TaskOutcome> {
+  const outcomes = new Map<string, TaskOutcome>();
+  settlements.forEach((settlement, i) => {
+    const outcome = applied[i] === 1 ? finalOutcome(settlement) : null;
+    if (outcome) outcomes.set(settlement.id, outcome);
+  });
+  return outcomes;
+}
+
 /**
  * Delivers signals to this handle's listeners. Changes made through this
  * handle are delivered at once from the script's answer; changes made

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { DuplicateTaskError, OmniQError, StorageError } from "../../errors.js";
+import { StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
 import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
 import type {
@@ -10,24 +10,35 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RequeueOutcome,
+  ScheduleEvent,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
 import { OutcomeBatcher } from "../shared/outcome-batcher.js";
-import { runScript, type ScriptArg } from "./connection.js";
+import { runScript, type ScriptArg, translateError } from "./connection.js";
+import type { ScriptContext } from "./context.js";
+import { purge, requeue } from "./dead-letters.js";
 import type { Deadlines } from "./deadlines.js";
+import { enqueueArgs, enqueuedIds } from "./enqueue.js";
 import { type Handovers, OFFER_MS } from "./handovers.js";
-import { type ClaimedMeta, claimedRecord, enqueueValues, type StoredTask } from "./hash.js";
+import { type ClaimedMeta, claimedRecord, type StoredTask } from "./hash.js";
 import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
+import { queueControls, setQueueControl } from "./queue-controls.js";
+import { quit, retire } from "./retire.js";
+import * as schedules from "./schedules.js";
 import { USE_BATCH_SCRIPT } from "./scripts/enqueue-one.js";
 import type { ScriptName } from "./scripts/index.js";
-import { finalOutcome, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
+import { finishedOutcomes, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
 import type { RedisTarget } from "./url.js";
 
 /** The parts a `RedisStorage` runs on, opened by `openRedisStorage`. */
@@ -45,9 +56,6 @@ export interface RedisParts {
   deadlines: Deadlines;
 }
 
-/** Waits this long for a polite QUIT before dropping a connection on close. */
-const QUIT_TIMEOUT_MS = 2_000;
-
 /**
  * The Redis backend: every state change is one Lua script (see scripts/),
  * so each is atomic on the server, and each takes "now" from the clock.
@@ -58,32 +66,39 @@ export class RedisStorage implements Storage {
   private readonly outcomes = new OutcomeBatcher((ids) =>
     this.guard("getOutcome", () => this.inspector.getOutcomes(ids)),
   );
+  /** What the operations kept in modules of their own run on. */
+  private readonly context: ScriptContext;
   private closing: Promise<void> | null = null;
   private batches = 0;
 
   constructor(private readonly parts: RedisParts) {
     this.inspector = new Inspector(parts.commands, parts.target.prefix, () => this.base());
+    this.context = {
+      write: (name, args) => this.write(name, args),
+      base: () => this.base(),
+      client: parts.commands,
+      prefix: parts.target.prefix,
+    };
   }
 
-  async enqueue(tasks: readonly NewTask[]): Promise<void> {
-    if (tasks.length === 0) return;
+  async enqueue(tasks: readonly NewTask[]): Promise<string[]> {
+    if (tasks.length === 0) return [];
     // The batch id tells a resent batch from a duplicate: unique per handle is enough.
     this.batches += 1;
-    const args: ScriptArg[] = [
-      ...this.base(),
-      `${this.parts.origin}.${this.batches}`,
-      tasks.length,
-    ];
-    for (const task of tasks) args.push(...enqueueValues(task));
+    const { args, plain } = enqueueArgs(
+      [...this.base(), `${this.parts.origin}.${this.batches}`],
+      tasks,
+    );
 
-    await this.guard("enqueue", async () => {
-      // One task, the step before an idle worker starts, has a lighter script.
-      // It always writes its events: a handle that records none takes the
-      // batch script, whose prelude knows to leave them out.
-      const light = tasks.length === 1 && this.parts.recordEvents;
-      if (light && (await this.write("omniqEnqueueOne", args)) !== USE_BATCH_SCRIPT) return;
-      await this.write("omniqEnqueue", args);
+    const dropped = await this.guard("enqueue", async () => {
+      // One plain task, the step before an idle worker starts, has a lighter
+      // script. It always writes its events: a handle that records none
+      // takes the batch script, whose prelude knows to leave them out.
+      const light = plain && tasks.length === 1 && this.parts.recordEvents;
+      const answer = light ? await this.write("omniqEnqueueOne", args) : USE_BATCH_SCRIPT;
+      return answer === USE_BATCH_SCRIPT ? this.write("omniqEnqueue", args) : answer;
     });
+    return plain ? tasks.map((task) => task.id) : enqueuedIds(tasks, dropped as unknown[]);
   }
 
   /**
@@ -180,6 +195,53 @@ export class RedisStorage implements Storage {
     return (await this.guard("cancel", () => this.write("omniqCancel", args))) as CancelOutcome;
   }
 
+  unblock(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.guard(
+      "unblock",
+      async () => (await this.write("omniqUnblock", [...this.base(), ...ids])) as string[],
+    );
+  }
+
+  requeue(id: string): Promise<RequeueOutcome> {
+    return this.guard("requeue", () => requeue(this.context, id));
+  }
+
+  purge(filter: PurgeFilter): Promise<number> {
+    return this.guard("purge", () => purge(this.context, filter));
+  }
+
+  setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    return this.guard("setQueueControl", () => setQueueControl(this.context, queue, control));
+  }
+
+  queueControls(): Promise<Record<string, QueueControl>> {
+    return this.guard("queueControls", () => queueControls(this.context));
+  }
+
+  putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    return this.guard("putSchedule", () =>
+      schedules.putSchedule(this.context, id, data, expectedVersion, event),
+    );
+  }
+
+  getSchedule(id: string): Promise<StoredSchedule | null> {
+    return this.guard("getSchedule", () => schedules.getSchedule(this.context, id));
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return this.guard("listSchedules", () => schedules.listSchedules(this.context));
+  }
+
+  deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return this.guard("deleteSchedule", () => schedules.deleteSchedule(this.context, id, event));
+  }
+
   getTask(id: string): Promise<TaskRecord | null> {
     return this.guard("getTask", () => this.inspector.getTask(id));
   }
@@ -209,9 +271,10 @@ export class RedisStorage implements Storage {
   }
 
   maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
-    const write = (name: ScriptName, args: ScriptArg[]) => this.write(name, args);
     const now = () => this.parts.clock.now();
-    return this.guard("maintain", () => maintain(write, () => this.base(), options, now));
+    return this.guard("maintain", () =>
+      maintain(this.context.write, () => this.base(), options, now),
+    );
   }
 
   /**
@@ -230,43 +293,9 @@ export class RedisStorage implements Storage {
   private async shutDown(): Promise<void> {
     // Lookups asked for before close go out before the connection does.
     this.outcomes.flush();
-    await this.retire();
+    await retire(this.parts, this.base());
     this.parts.deadlines.close();
     await Promise.all([quit(this.parts.subscriber), quit(this.parts.commands)]);
-  }
-
-  /**
-   * Hands back tasks handed over but not taken, and withdraws this handle's
-   * offers, so that nothing waits on a handle that is gone. Skipped while
-   * the server is away: the leases run out and the offers lapse on their own.
-   */
-  private async retire(): Promise<void> {
-    const { handovers, commands, inbox, deadlines } = this.parts;
-    if (commands.status !== "ready") {
-      await inbox.stop(() => Promise.reject(new Error("not connected")));
-      return;
-    }
-    const timedOut = () => new StorageError("retiring the handle timed out");
-    const run = (name: ScriptName, args: ScriptArg[]) =>
-      deadlines.run(runScript(commands, name, args), timedOut);
-    try {
-      await inbox.stop((key, mark) => deadlines.run(commands.lpush(key, mark), timedOut));
-      // Withdrawing also answers what reached the inbox since: kept with the rest.
-      const [, ...signals] = (await run("omniqWithdraw", [
-        ...this.base(),
-        ...handovers.offeringOwners(),
-      ])) as [unknown, ...ScriptSignals];
-      for (const message of signals[3] ?? []) handovers.receive(message);
-
-      const leases = handovers.takeAll();
-      if (leases.length > 0) {
-        const args: ScriptArg[] = this.base();
-        for (const { id, token } of leases) args.push(id, token);
-        await run("omniqRelease", args);
-      }
-    } catch {
-      // Best effort: what is left behind returns when its lease runs out.
-    }
   }
 
   /** The three arguments every script starts with: prefix, origin and now. */
@@ -303,49 +332,7 @@ export class RedisStorage implements Storage {
     try {
       return await this.parts.deadlines.run(run(), timedOut);
     } catch (error) {
-      throw this.translate(operation, error);
+      throw translateError(`Redis ${operation} on ${this.parts.target.display}`, error);
     }
-  }
-
-  private translate(operation: string, error: unknown): Error {
-    if (error instanceof OmniQError) return error;
-    const message = error instanceof Error ? error.message : String(error);
-
-    const duplicate = /^DUPLICATE (.*)$/s.exec(message);
-    if (duplicate) return new DuplicateTaskError(duplicate[1] ?? "");
-    return new StorageError(
-      `Redis ${operation} on ${this.parts.target.display} failed: ${message}`,
-      { cause: error },
-    );
-  }
-}
-
-/** The outcomes of the settlements that applied and ended their tasks, by id. */
-function finishedOutcomes(
-  settlements: readonly Settlement[],
-  applied: readonly number[],
-): Map<string, TaskOutcome> {
-  const outcomes = new Map<string, TaskOutcome>();
-  settlements.forEach((settlement, i) => {
-    const outcome = applied[i] === 1 ? finalOutcome(settlement) : null;
-    if (outcome) outcomes.set(settlement.id, outcome);
-  });
-  return outcomes;
-}
-
-/** Closes a client politely, or drops it when the server does not answer in time. */
-async function quit(client: Redis): Promise<void> {
-  if (client.status === "end") return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, QUIT_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([client.quit().then(() => undefined), timeout]);
-  } catch {
-    // Already gone: disconnecting below is all that is left to do.
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
   }
 }

@@ -1,15 +1,16 @@
 import { PRELUDE } from "./prelude.js";
 
 /**
- * Cancels a waiting task, or flags a running one for its worker. ARGV[4] the
- * id, ARGV[5] the error JSON to store. Answers `cancelled`, `requested`,
- * `finished` or `unknown`.
+ * Cancels a waiting or blocked task, or flags a running one for its worker.
+ * ARGV[4] the id, ARGV[5] the error JSON to store. Answers `cancelled`,
+ * `requested`, `finished` or `unknown`.
  */
 export const CANCEL = `${PRELUDE}
 local t = load(ARGV[4])
 if not t then return finish('unknown') end
 
-if WAITING[t.state] then
+-- A blocked task waits in none of the sets: taking it out of them is harmless.
+if WAITING[t.state] or t.state == 'blocked' then
   removeWaiting(t)
   finalize(t, 'cancelled', 'cancelled', errorExtra(ARGV[5]), 'lastError', ARGV[5])
   return finish('cancelled')

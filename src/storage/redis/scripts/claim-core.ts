@@ -1,3 +1,5 @@
+import { CONTROLS_CORE } from "./controls.js";
+
 /** Delayed tasks moved to their ready set per claim, so one claim stays short. */
 export const PROMOTE_PER_CLAIM = 1_000;
 
@@ -11,9 +13,10 @@ export const PROMOTE_PER_CLAIM = 1_000;
  * lastError or null] (see hash.ts `ClaimedEntry`). Joining the small values
  * costs the server little and saves the client six values per task; the
  * stored tasks go out as they are, since joining them into one large string
- * costs the server more than it saves.
+ * costs the server more than it saves. A queue's flow controls (see
+ * controls.ts) bound what it gives.
  */
-export const CLAIM_CORE = `
+export const CLAIM_CORE = `${CONTROLS_CORE}
 -- Delayed and retrying tasks whose time has come join their ready sets
 -- first (whatever their queue), so they compete by priority with the rest.
 local function promoteDue()
@@ -131,20 +134,27 @@ local function claimOne(claim, queue, id)
 end
 
 -- Queues strictly in the order given: a later one only once earlier ones
--- have nothing due. Each round removes at least one member, so it ends.
+-- have nothing due, or their controls let them give nothing more. Each
+-- round removes at least one member, so it ends.
 local function claimFor(owner, leaseExpiresAt, queues, workers, limit)
   promoteDue()
   local claim = newClaim(owner, leaseExpiresAt)
   for _, queue in ipairs(queues) do
     local before = claim.taken
+    local stop = limit
+    local control = controlOf(queue)
+    if control then stop = before + allowance(queue, control, limit - before) end
     claim.from = {}
-    while claim.taken < limit do
-      local members = takeHeads(queue, workers, limit - claim.taken)
+    while claim.taken < stop do
+      local members = takeHeads(queue, workers, stop - claim.taken)
       if #members == 0 then break end
       for _, member in ipairs(members) do claimOne(claim, queue, memberId(member)) end
     end
     for state, n in pairs(claim.from) do count(queue, state, -n) end
-    if claim.taken > before then count(queue, 'running', claim.taken - before) end
+    if claim.taken > before then
+      count(queue, 'running', claim.taken - before)
+      if control then noteClaims(queue, control, claim.taken - before) end
+    end
   end
   return claim
 end

@@ -10,8 +10,11 @@ export const USE_BATCH_SCRIPT = "BATCH";
  * one-task script's cost on a server that has gone cold. It covers a task
  * that is scheduled, one that waits in its ready set, and one taken directly
  * by a waiting claim whose ready sets are empty with no delayed task due.
- * Any other case (a claim that must be served through its ready sets)
- * answers `USE_BATCH_SCRIPT` having written nothing.
+ * Any other case (a claim that must be served through its ready sets or
+ * its queue's flow controls) answers `USE_BATCH_SCRIPT` having written
+ * nothing. It takes no task with an idempotency key or dependencies: the
+ * client sends those to the batch script. Answers what the batch script
+ * would: an empty list of dropped tasks.
  *
  * Every key, field, event and message here is the batch script's (see
  * prelude.ts and offers.ts); a test stores the same tasks both ways and
@@ -32,7 +35,7 @@ local function num(n)
 end
 
 if redis.call('EXISTS', key) == 1 then
-  if redis.call('HGET', key, 'b') == batch then return { 1, none, none, none, none } end
+  if redis.call('HGET', key, 'b') == batch then return { none, none, none, none, none } end
   return redis.error_reply('DUPLICATE ' .. id)
 end
 
@@ -46,6 +49,10 @@ end
 if encoded then
   offer = cjson.decode(encoded)
   if expiresAt and tonumber(expiresAt) <= NOW_N then return { '${USE_BATCH_SCRIPT}', none, none, none, none } end
+  -- The claim's code weighs the queue's flow controls (see controls.ts).
+  if redis.call('HEXISTS', P .. ':controls', queue) == 1 then
+    return { '${USE_BATCH_SCRIPT}', none, none, none, none }
+  end
   if #redis.call('ZRANGEBYSCORE', P .. ':delayed', '-inf', NOW, 'LIMIT', 0, 1) > 0 then
     return { '${USE_BATCH_SCRIPT}', none, none, none, none }
   end
@@ -114,5 +121,5 @@ redis.call('SADD', P .. ':queues', queue)
 redis.call('ZADD', P .. ':all:' .. queue, seq, id)
 redis.call('SET', P .. ':eventseq', num(eventSeq))
 redis.call('ZADD', P .. ':log', num(eventSeq - (offer and 1 or 0)), '[' .. event .. ']')
-return { 1, ready, none, none, handovers }
+return { none, ready, none, none, handovers }
 `;

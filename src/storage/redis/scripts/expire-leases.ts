@@ -13,7 +13,7 @@ local groupsDue = redis.call('ZRANGEBYSCORE', LEASES, '-inf', NOW, 'LIMIT', 0, l
 local expired = 0
 local LEASE_FIELDS = { 'state', 'queue', 'worker', 'priority', 'runAt', 'seq', 'attempts',
   'token', 'expiresAt', 'resultTtlMs', 'leaseLosses', 'cancelRequested', 'stem', 'ev',
-  'leaseExpiresAt' }
+  'leaseExpiresAt', 'ik' }
 
 local function lostError(t, losses)
   return cjson.encode({ name = 'WorkerLostError', message = 'the worker holding attempt ' ..

@@ -9,10 +9,15 @@ import { HEARTBEAT } from "./heartbeat.js";
 import { LIST_TASKS } from "./list-tasks.js";
 import { OUTCOMES } from "./outcomes.js";
 import { PURGE_EVENTS } from "./purge-events.js";
+import { PURGE_FINISHED } from "./purge-finished.js";
 import { PURGE_TASKS } from "./purge-tasks.js";
 import { RELEASE } from "./release.js";
+import { REQUEUE } from "./requeue.js";
+import { DELETE_SCHEDULE, PUT_SCHEDULE } from "./schedules.js";
+import { SET_CONTROL } from "./set-control.js";
 import { SETTLE } from "./settle.js";
 import { TASK_EVENTS } from "./task-events.js";
+import { UNBLOCK } from "./unblock.js";
 import { WITHDRAW } from "./withdraw.js";
 
 /**
@@ -38,6 +43,12 @@ export const SCRIPTS = {
   omniqEventsSince: EVENTS_SINCE,
   omniqOutcomes: OUTCOMES,
   omniqWithdraw: WITHDRAW,
+  omniqUnblock: UNBLOCK,
+  omniqRequeue: REQUEUE,
+  omniqPurgeFinished: PURGE_FINISHED,
+  omniqSetControl: SET_CONTROL,
+  omniqPutSchedule: PUT_SCHEDULE,
+  omniqDeleteSchedule: DELETE_SCHEDULE,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -24,8 +24,15 @@
  *   P:queues               every queue name ever used
  *   P:log                  events, in JSON arrays scored by their first seq
  *   P:events:<id>          seqs of a deleted task's events, until they expire
+ *                          (and those of a schedule's events)
  *   P:taskseq, P:eventseq  the sequence counters
- *   P:batch:<uuid>         an enqueue batch already stored (real-time expiry)
+ *   P:batch:<id>           what an enqueue batch that dropped tasks for their
+ *                          idempotency keys answered, should it be sent again
+ *                          (real-time expiry)
+ *   P:keys                 idempotency key -> the id of the task holding it
+ *   P:controls             queue -> its flow controls as JSON (see controls.ts)
+ *   P:rates                queue -> "<window start> <claims in it>", for rate limits
+ *   P:schedules            schedule id -> "<version> <data>"
  *   P:offers, P:idle:<queue>:<worker>   claims waiting for tasks (see offers.ts)
  *   P:inbox:<origin>       tasks handed to one handle, not yet taken
  *   P:signals              the pub/sub channel
@@ -35,8 +42,8 @@
  * need on their own (queue, worker, name, priority, runAt, seq, expiresAt,
  * resultTtlMs), the changing ones (state, attempts, token, leaseLosses,
  * cancelRequested and the cancelling error, leaseOwner, leaseExpiresAt,
- * startedAt, finishedAt, lastError, result), and `ev`, the seqs of the
- * task's events. A counter that is 0 may be absent; lease fields mean
+ * startedAt, finishedAt, lastError, result), `ik` the idempotency key while
+ * the task has one, and `ev`, the seqs of the task's events. A counter that is 0 may be absent; lease fields mean
  * something only while the task runs.
  */
 export const PRELUDE = String.raw`
@@ -55,6 +62,7 @@ local LOG = P .. ':log'
 local EVENT_SEQ = P .. ':eventseq'
 local TASK_SEQ = P .. ':taskseq'
 local SIGNALS = P .. ':signals'
+local KEYS_HELD = P .. ':keys'
 
 local function taskKey(id) return P .. ':task:' .. id end
 local function orphanEventsKey(id) return P .. ':events:' .. id end
@@ -63,12 +71,13 @@ local function allKey(queue) return P .. ':all:' .. queue end
 local function stateKey(queue, state) return P .. ':state:' .. queue .. ':' .. state end
 
 local WAITING = { scheduled = true, pending = true, retrying = true }
+local FINAL = { completed = true, failed = true, cancelled = true, expired = true }
 -- Final states other than completed have an index of their own, so that
 -- listing failed tasks never reads through every completed one.
 local INDEXED = { failed = true, cancelled = true, expired = true }
 
 local FIELDS = { 'state', 'queue', 'worker', 'priority', 'runAt', 'seq', 'attempts', 'token',
-  'expiresAt', 'resultTtlMs', 'leaseLosses', 'cancelRequested', 'stem', 'ev' }
+  'expiresAt', 'resultTtlMs', 'leaseLosses', 'cancelRequested', 'stem', 'ev', 'ik' }
 
 -- Reads fields of a task (FIELDS unless a script names fewer or more) in one
 -- HMGET; nil when there is no task. Counters and the event list get their
@@ -307,13 +316,35 @@ local function finish(result)
   return { result, readyList, finishedIds, cancelIds, handovers }
 end
 
+-- Frees the idempotency key a task held, once it is final: the next
+-- enqueue with that key stores its task. Checked against the holder, so a
+-- key taken by another task since is left alone.
+local function releaseKey(id, key)
+  if key and redis.call('HGET', KEYS_HELD, key) == id then redis.call('HDEL', KEYS_HELD, key) end
+end
+
 -- A task reaches a final state, with its event: kept until its result
 -- time-to-live passes. Extra arguments are more fields to save.
 local function finalize(t, state, kind, extra, ...)
   moveState(t, state)
   addEvent(t, kind, t.attempts, extra)
   save(t, 'state', state, 'finishedAt', NOW, ...)
+  releaseKey(t.id, t.ik)
   deleteLater(t)
   signalFinished(t.id)
+end
+
+-- Deletes a final task with its result; its events stay, under the event
+-- time-to-live: the list of their seqs moves from the hash to a key of its
+-- own. Needs the task's state, queue and ev.
+local function deleteTask(t)
+  count(t.queue, t.state, -1)
+  redis.call('ZREM', allKey(t.queue), t.id)
+  if INDEXED[t.state] then redis.call('ZREM', stateKey(t.queue, t.state), t.id) end
+
+  local seqs = {}
+  for seq in string.gmatch(t.ev, '%d+') do seqs[#seqs + 1] = seq end
+  if #seqs > 0 then redis.call('RPUSH', orphanEventsKey(t.id), unpack(seqs)) end
+  redis.call('DEL', t.key)
 end
 `;

@@ -3,14 +3,12 @@ import { PRELUDE } from "./prelude.js";
 /**
  * Step 3 of `maintain`: finished tasks whose result time-to-live passed are
  * deleted with their results. Their events stay, under the event
- * time-to-live: the list of their seqs moves from the hash to a key of its
- * own. ARGV[4] how many deletion groups to read at most. Answers { tasks
- * deleted, groups read }.
+ * time-to-live (see the prelude's deleteTask). ARGV[4] how many deletion
+ * groups to read at most. Answers { tasks deleted, groups read }.
  */
 export const PURGE_TASKS = `${PRELUDE}
 local groupsDue = redis.call('ZRANGEBYSCORE', DONE, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
 local deleted = 0
-local FINAL = { completed = true, failed = true, cancelled = true, expired = true }
 local PURGE_FIELDS = { 'state', 'queue', 'seq', 'ev', 'finishedAt', 'resultTtlMs' }
 
 -- Checked against the hash: the id may name a newer task by now.
@@ -20,14 +18,7 @@ local function purge(id)
   if tonumber(t.finishedAt) + tonumber(t.resultTtlMs) > NOW_N then return end
 
   deleted = deleted + 1
-  count(t.queue, t.state, -1)
-  redis.call('ZREM', allKey(t.queue), id)
-  if INDEXED[t.state] then redis.call('ZREM', stateKey(t.queue, t.state), id) end
-
-  local seqs = {}
-  for seq in string.gmatch(t.ev, '%d+') do seqs[#seqs + 1] = seq end
-  if #seqs > 0 then redis.call('RPUSH', orphanEventsKey(id), unpack(seqs)) end
-  redis.call('DEL', t.key)
+  deleteTask(t)
 end
 
 for _, group in ipairs(groupsDue) do

@@ -11,7 +11,7 @@ import { PRELUDE } from "./prelude.js";
 export const SETTLE = `${PRELUDE}
 local applied = {}
 -- What every outcome needs; a retry reads the rest of what it needs later.
-local SETTLE_FIELDS = { 'state', 'token', 'queue', 'attempts', 'stem', 'ev', 'resultTtlMs' }
+local SETTLE_FIELDS = { 'state', 'token', 'queue', 'attempts', 'stem', 'ev', 'resultTtlMs', 'ik' }
 local RETRY_FIELDS = { 'worker', 'priority', 'expiresAt', 'seq' }
 -- Failed and cancelled tasks join an index by their enqueue sequence.
 local SEQ_FIELD = { 'seq' }
@@ -42,6 +42,7 @@ local completedIn, deleteGroups = {}, {}
 local function complete(key, id, v, value)
   local ev = addEventTo(v[5], v[6] or '', 'completed', tonumber(v[4]) or 0)
   redis.call('HSET', key, 'ev', ev, 'state', 'completed', 'finishedAt', NOW, 'result', value)
+  releaseKey(id, v[8])
 
   local queue, ttl = v[3], v[7]
   completedIn[queue] = (completedIn[queue] or 0) + 1
@@ -67,7 +68,7 @@ local function settleOne(id, token, outcome, value, retryAt, entry)
   end
 
   local t = { id = id, key = key, state = v[1], token = tonumber(v[2]), queue = v[3],
-    attempts = tonumber(v[4]) or 0, stem = v[5], ev = v[6] or '', resultTtlMs = v[7] }
+    attempts = tonumber(v[4]) or 0, stem = v[5], ev = v[6] or '', resultTtlMs = v[7], ik = v[8] }
   if outcome == 'failed' and retryAt ~= '' then
     retry(t, value, num(retryAt))
   elseif outcome == 'failed' then
