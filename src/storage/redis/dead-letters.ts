@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from "../../errors.js";
-import { FINAL_STATES, type TaskState } from "../../task/state.js";
+import type { TaskState } from "../../task/state.js";
 import type { PurgeFilter, RequeueOutcome } from "../contract.js";
+import { checkPurgeStates } from "../shared/purge.js";
 import type { ScriptContext } from "./context.js";
 import { requeuedStored } from "./hash.js";
 
@@ -38,12 +38,7 @@ export async function requeue(ctx: ScriptContext, id: string): Promise<RequeueOu
  * tasks are deleted or nothing is left.
  */
 export async function purge(ctx: ScriptContext, filter: PurgeFilter): Promise<number> {
-  const refused = filter.states.filter((state) => !FINAL_STATES.includes(state));
-  if (refused.length > 0) {
-    throw new InvalidArgumentError(
-      `purge deletes finished tasks only; not ${refused.map((s) => `"${s}"`).join(", ")}`,
-    );
-  }
+  checkPurgeStates(filter.states);
   const limit = filter.limit ?? PURGE_LIMIT;
   const queues =
     filter.queue === undefined ? await ctx.client.smembers(`${ctx.prefix}:queues`) : [filter.queue];
