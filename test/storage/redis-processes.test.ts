@@ -162,4 +162,47 @@ describe("redis: several processes", { skip }, () => {
       await once(listener, "exit");
     });
   });
+
+  /** Starts `count` children in `mode`, waits until each is ready, and sends them all "go". */
+  async function startAtOnce<T>(mode: string, prefix: string, count: number) {
+    const started = Array.from({ length: count }, () => spawnChild(mode, REDIS_URL, prefix));
+    await Promise.all(started.map((child) => messageFrom(child, (m) => m === "ready")));
+    const answers = started.map((child) => messageFrom<T>(child, (m) => typeof m === "object"));
+    for (const child of started) child.send("go");
+    const got = await Promise.all(answers);
+    for (const child of started) child.send("exit");
+    await Promise.all(started.map((child) => once(child, "exit")));
+    return got;
+  }
+
+  test("a concurrency limit holds over processes claiming at once", async () => {
+    await withStore(async (storage, prefix) => {
+      await storage.enqueue(Array.from({ length: 20 }, (_, i) => task(`l-${i}`, "limited")));
+      await storage.setQueueControl("limited", {
+        paused: false,
+        concurrency: 3,
+        rateLimit: null,
+      });
+
+      const answers = await startAtOnce<{ claimed: string[] }>("claim-once", prefix, 4);
+
+      const claimed = answers.flatMap((answer) => answer.claimed);
+      assert.equal(claimed.length, 3, `claimed: ${claimed}`);
+      assert.equal((await storage.countTasks()).limited?.running, 3);
+    });
+  });
+
+  test("processes enqueueing under one idempotency key at once store one task", async () => {
+    await withStore(async (storage, prefix) => {
+      const answers = await startAtOnce<{ answer: string[] }>("keyed", prefix, 4);
+
+      const ids = new Set(answers.flatMap((answer) => answer.answer));
+      assert.equal(ids.size, 1, `answers: ${[...ids]}`);
+      const stored = await storage.listTasks({ queue: "keyed" });
+      assert.deepEqual(
+        stored.map((record) => record.id),
+        [...ids],
+      );
+    });
+  });
 });
