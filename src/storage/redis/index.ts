@@ -63,6 +63,12 @@ export interface RedisStorageOptions {
  * - A handle that dies with an offer standing (at most a second after a
  *   claim that found nothing) takes the tasks enqueued in that second with
  *   it until their leases run out.
+ * - A rate limit counts the claims made while it is set: claims of the
+ *   window before it was set are not known (counting every claim would
+ *   cost every store, limited or not).
+ * - `purge` of completed tasks reads the queue's whole enqueue-order index
+ *   (failed, cancelled and expired tasks have indexes of their own), 500
+ *   entries per script.
  */
 export async function openRedisStorage(
   url: string,
