@@ -143,7 +143,7 @@ local function claimFor(owner, leaseExpiresAt, queues, workers, limit)
     local before = claim.taken
     local stop = limit
     local control = controlOf(queue)
-    if control then stop = before + allowance(queue, control, limit - before) end
+    if control then stop = before + flow.allowance(queue, control, limit - before) end
     claim.from = {}
     while claim.taken < stop do
       local members = takeHeads(queue, workers, stop - claim.taken)
@@ -153,7 +153,7 @@ local function claimFor(owner, leaseExpiresAt, queues, workers, limit)
     for state, n in pairs(claim.from) do count(queue, state, -n) end
     if claim.taken > before then
       count(queue, 'running', claim.taken - before)
-      if control then noteClaims(queue, control, claim.taken - before) end
+      if control then flow.noteClaims(queue, control, claim.taken - before) end
     end
   end
   return claim

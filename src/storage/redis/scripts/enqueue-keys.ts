@@ -17,6 +17,8 @@ export const BATCH_ANSWER_TTL_MS = 600_000;
  * script again when its reply was lost in a reconnect.
  */
 export const ENQUEUE_KEYS = `
+local FINAL_STATE = { completed = true, failed = true, cancelled = true, expired = true }
+
 local function batchKey(batch) return P .. ':batch:' .. batch end
 
 local function readExtras(json)
@@ -47,7 +49,7 @@ local function storedHolder(key)
   local id = redis.call('HGET', KEYS_HELD, key)
   if not id then return nil end
   local state = redis.call('HGET', taskKey(id), 'state')
-  if state and not FINAL[state] then return id end
+  if state and not FINAL_STATE[state] then return id end
   return nil
 end
 

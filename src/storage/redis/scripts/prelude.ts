@@ -71,7 +71,6 @@ local function allKey(queue) return P .. ':all:' .. queue end
 local function stateKey(queue, state) return P .. ':state:' .. queue .. ':' .. state end
 
 local WAITING = { scheduled = true, pending = true, retrying = true }
-local FINAL = { completed = true, failed = true, cancelled = true, expired = true }
 -- Final states other than completed have an index of their own, so that
 -- listing failed tasks never reads through every completed one.
 local INDEXED = { failed = true, cancelled = true, expired = true }
@@ -332,19 +331,5 @@ local function finalize(t, state, kind, extra, ...)
   releaseKey(t.id, t.ik)
   deleteLater(t)
   signalFinished(t.id)
-end
-
--- Deletes a final task with its result; its events stay, under the event
--- time-to-live: the list of their seqs moves from the hash to a key of its
--- own. Needs the task's state, queue and ev.
-local function deleteTask(t)
-  count(t.queue, t.state, -1)
-  redis.call('ZREM', allKey(t.queue), t.id)
-  if INDEXED[t.state] then redis.call('ZREM', stateKey(t.queue, t.state), t.id) end
-
-  local seqs = {}
-  for seq in string.gmatch(t.ev, '%d+') do seqs[#seqs + 1] = seq end
-  if #seqs > 0 then redis.call('RPUSH', orphanEventsKey(t.id), unpack(seqs)) end
-  redis.call('DEL', t.key)
 end
 `;

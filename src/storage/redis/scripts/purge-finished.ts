@@ -1,3 +1,4 @@
+import { DELETION } from "./deletion.js";
 import { PRELUDE } from "./prelude.js";
 
 /**
@@ -10,7 +11,7 @@ import { PRELUDE } from "./prelude.js";
  * most. Answers { tasks deleted, the last sequence read, 1 when nothing is
  * left to read }; the caller calls again from there.
  */
-export const PURGE_FINISHED = `${PRELUDE}
+export const PURGE_FINISHED = `${PRELUDE}${DELETION}
 local queue, state = ARGV[4], ARGV[5]
 local before = ARGV[6] ~= '' and tonumber(ARGV[6]) or nil
 local after = ARGV[7] == '-inf' and '-inf' or '(' .. ARGV[7]

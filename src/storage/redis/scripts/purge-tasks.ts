@@ -1,3 +1,4 @@
+import { DELETION } from "./deletion.js";
 import { PRELUDE } from "./prelude.js";
 
 /**
@@ -6,7 +7,7 @@ import { PRELUDE } from "./prelude.js";
  * time-to-live (see the prelude's deleteTask). ARGV[4] how many deletion
  * groups to read at most. Answers { tasks deleted, groups read }.
  */
-export const PURGE_TASKS = `${PRELUDE}
+export const PURGE_TASKS = `${PRELUDE}${DELETION}
 local groupsDue = redis.call('ZRANGEBYSCORE', DONE, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
 local deleted = 0
 local PURGE_FIELDS = { 'state', 'queue', 'seq', 'ev', 'finishedAt', 'resultTtlMs' }
