@@ -43,8 +43,10 @@
  * resultTtlMs), the changing ones (state, attempts, token, leaseLosses,
  * cancelRequested and the cancelling error, leaseOwner, leaseExpiresAt,
  * startedAt, finishedAt, lastError, result), `ik` the idempotency key while
- * the task has one, and `ev`, the seqs of the task's events. A counter that is 0 may be absent; lease fields mean
- * something only while the task runs.
+ * the task has one, and `ev`, the seqs of the task's events. A counter that
+ * is 0 may be absent; lease fields mean something only while the task runs.
+ * A `blocked` task (it has dependencies) is in none of the waiting sets
+ * until `unblock` moves it on.
  */
 export const PRELUDE = String.raw`
 local P = ARGV[1]
