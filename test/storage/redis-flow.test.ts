@@ -14,6 +14,7 @@ import { openRedisStorage } from "../../src/storage/redis/index.js";
 import { parseRedisUrl } from "../../src/storage/redis/url.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { claimRequest, newTask, newTasks, START } from "../contract/builders.js";
+import { recordSignals } from "../contract/harness.js";
 import { deleteKeys, testPrefix } from "../helpers/redis-keys.js";
 import { REDIS, REDIS_URL, skipUnless } from "../helpers/services.js";
 
@@ -138,6 +139,42 @@ describe("redis backend: handovers and flow controls", { skip }, () => {
       assert.equal(claimed?.idempotencyKey, null);
       assert.deepEqual(claimed, await producer.getTask("a"));
       assert.deepEqual(await producer.enqueue([newTask({ id: "b", idempotencyKey: "k" })]), ["b"]);
+    });
+  });
+});
+
+describe("redis backend: blocked tasks", { skip }, () => {
+  const blocked = { dependencies: { on: ["x"], pass: "none" as const } };
+
+  test("the blocked index holds exactly the blocked tasks through unblock and cancel", async () => {
+    await withHandles(async (_worker, producer) => {
+      await producer.enqueue([
+        newTask({ id: "a", queue: "q", ...blocked }),
+        newTask({ id: "b", queue: "q", ...blocked }),
+        newTask({ id: "c", queue: "q", name: "other", ...blocked }),
+        newTask({ id: "plain", queue: "q" }),
+      ]);
+      await producer.unblock(["a"]);
+      await producer.cancel("b", "no");
+
+      const ids = async (filter: object) =>
+        (await producer.listTasks({ state: "blocked", ...filter })).map((task) => task.id);
+      assert.deepEqual(await ids({}), ["c"]);
+      assert.deepEqual(await ids({ queue: "q" }), ["c"]);
+      assert.deepEqual(await ids({ name: "other" }), ["c"]);
+      assert.deepEqual(await ids({ name: newTask({ id: "n" }).name }), []);
+    });
+  });
+
+  test("enqueueing only blocked tasks still sends a ready signal, for resolvers elsewhere", async () => {
+    await withHandles(async (worker, producer) => {
+      const log = recordSignals(worker);
+      try {
+        await producer.enqueue([newTask({ id: "a", queue: "q", ...blocked })]);
+        await log.waitFor((signal) => signal.type === "ready" && signal.queue === "q");
+      } finally {
+        log.stop();
+      }
     });
   });
 });

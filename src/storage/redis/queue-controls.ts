@@ -1,7 +1,10 @@
 import type { QueueControl } from "../contract.js";
 import type { ScriptContext } from "./context.js";
 
-/** Controls as P:controls stores them: nulls and a false `paused` left out (see scripts/controls.ts). */
+/**
+ * Controls as P:controls stores them: nulls and a false `paused` left out
+ * (see scripts/controls.ts).
+ */
 interface StoredControl {
   paused?: true;
   concurrency?: number;

@@ -9,8 +9,9 @@ export const CANCEL = `${PRELUDE}
 local t = load(ARGV[4])
 if not t then return finish('unknown') end
 
--- A blocked task waits in none of the sets: taking it out of them is harmless.
+-- A blocked task waits in none of the waiting sets, only in its own index.
 if WAITING[t.state] or t.state == 'blocked' then
+  if t.state == 'blocked' then redis.call('ZREM', blockedKey(t.queue), t.id) end
   removeWaiting(t)
   finalize(t, 'cancelled', 'cancelled', errorExtra(ARGV[5]), 'lastError', ARGV[5])
   return finish('cancelled')

@@ -60,7 +60,7 @@ end
 
 local stored = n - #dropped / 2
 local firstSeq = redis.call('INCRBY', TASK_SEQ, stored) - stored + 1
-local tasks, queueOrder, scheduledIn, waitingIn, readyPairs = {}, {}, {}, {}, {}
+local tasks, queueOrder, scheduledIn, blockedIn, readyPairs = {}, {}, {}, {}, {}
 local byQueue, pairSeen = {}, {}
 for i = 0, n - 1 do
   local b = 6 + i * width
@@ -79,9 +79,10 @@ for i = 0, n - 1 do
       byQueue[t.queue] = {}
       queueOrder[#queueOrder + 1] = t.queue
     end
-    if t.state ~= 'blocked' then waitingIn[t.queue] = true end
     if t.state == 'scheduled' then
       scheduledIn[t.queue] = true
+    elseif t.state == 'blocked' then
+      blockedIn[t.queue] = true
     elseif t.state == 'pending' then
       local workers = pairSeen[t.queue] or {}
       pairSeen[t.queue] = workers
@@ -188,7 +189,9 @@ for i, t in ipairs(tasks) do
   else
     save(t, 'state', t.state, unpack(fields))
     -- A blocked task joins its sets when unblocked (see unblock.ts).
-    if t.state ~= 'blocked' then
+    if t.state == 'blocked' then
+      redis.call('ZADD', blockedKey(t.queue), t.seq, t.id)
+    else
       if t.expiresAt then redis.call('ZADD', EXPIRY, t.expiresAt, t.id) end
       if t.state == 'scheduled' then redis.call('ZADD', DELAYED, t.runAt, t.id) else addReady(t) end
     end
@@ -210,7 +213,8 @@ end
 
 -- Handovers: the direct ones, then the offers served through their ready
 -- sets, then any other offers while ready tasks are left. A queue whose new
--- tasks all went to offers, or are all blocked, needs no ready signal.
+-- tasks all went to offers needs no ready signal; one with blocked tasks
+-- gets one, which tells workers elsewhere to look for blocked tasks.
 for _, offer in ipairs(direct) do
   local claim = newClaim(offer.id, offer.leaseExpiresAt)
   for _, t in ipairs(offer.picked) do addClaimed(claim, t.d, t.runAt, 1, 1) end
@@ -223,7 +227,9 @@ for _, pair in ipairs(readyPairs) do
   if handedAll[pair[1]] == nil or not emptied then handedAll[pair[1]] = emptied end
 end
 for _, queue in ipairs(queueOrder) do
-  if waitingIn[queue] and (scheduledIn[queue] or not handedAll[queue]) then signalReady(queue) end
+  if scheduledIn[queue] or blockedIn[queue] or not handedAll[queue] then
+    signalReady(queue)
+  end
 end
 
 keepAnswer(batch, dropped)

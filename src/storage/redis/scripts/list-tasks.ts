@@ -8,7 +8,7 @@ import { PRELUDE } from "./prelude.js";
  * tasks to read at most.
  *
  * Reads each queue's enqueue-order index, or the index of a failed,
- * cancelled or expired state, merged by sequence. Answers { hashes as flat
+ * cancelled, expired or blocked state, merged by sequence. Answers { hashes as flat
  * field/value lists, the last sequence read, matches still to skip, 1 when
  * nothing is left to read }; the caller calls again from there.
  */
@@ -17,7 +17,7 @@ local queues = ARGV[4] ~= '' and { ARGV[4] } or redis.call('SMEMBERS', QUEUES)
 local state, name = ARGV[5], ARGV[6]
 local after = ARGV[7] == '-inf' and '-inf' or '(' .. ARGV[7]
 local skip, want, chunk = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local indexed = INDEXED[state]
+local indexed = INDEXED[state] or state == 'blocked'
 
 -- The first 'chunk' of each index after the cursor: together they hold the
 -- first 'chunk' of the merged order.

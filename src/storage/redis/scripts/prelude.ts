@@ -19,7 +19,8 @@
  *   P:expiry               waiting tasks with a time-to-live, by expiry
  *   P:done                 JSON arrays of finished ids, by when their results expire
  *   P:all:<queue>          every task of a queue, by enqueue sequence
- *   P:state:<queue>:<s>    failed, cancelled or expired tasks, by sequence
+ *   P:state:<queue>:<s>    failed, cancelled, expired or blocked tasks, by
+ *                          sequence
  *   P:counts               "<queue>\n<state>" -> number of tasks
  *   P:queues               every queue name ever used
  *   P:log                  events, in JSON arrays scored by their first seq
@@ -76,6 +77,10 @@ local WAITING = { scheduled = true, pending = true, retrying = true }
 -- Final states other than completed have an index of their own, so that
 -- listing failed tasks never reads through every completed one.
 local INDEXED = { failed = true, cancelled = true, expired = true }
+-- Blocked tasks have an index too, for the dependency resolver every worker
+-- runs: a task joins it when enqueued and leaves it when unblocked or
+-- cancelled, the only ways out of 'blocked'.
+local function blockedKey(queue) return stateKey(queue, 'blocked') end
 
 local FIELDS = { 'state', 'queue', 'worker', 'priority', 'runAt', 'seq', 'attempts', 'token',
   'expiresAt', 'resultTtlMs', 'leaseLosses', 'cancelRequested', 'stem', 'ev', 'ik' }

@@ -18,6 +18,7 @@ for i = 4, #ARGV do
     local state = tonumber(t.runAt) > NOW_N and 'scheduled' or 'pending'
     moveState(t, state)
     redis.call('HSET', t.key, 'state', state)
+    redis.call('ZREM', blockedKey(t.queue), t.id)
     if t.expiresAt then redis.call('ZADD', EXPIRY, t.expiresAt, t.id) end
     if state == 'scheduled' then redis.call('ZADD', DELAYED, t.runAt, t.id) else addReady(t) end
     signalReady(t.queue)
