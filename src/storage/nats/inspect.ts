@@ -21,7 +21,7 @@ export async function getOutcome(ctx: NatsContext, id: string): Promise<TaskOutc
 }
 
 /** Every committed record of the store, in enqueue order. */
-async function allTasks(ctx: NatsContext): Promise<Versioned[]> {
+export async function allTasks(ctx: NatsContext): Promise<Versioned[]> {
   // Newest message per key: an unclean server restart can leave an older one beside it.
   const newest = new Map<string, { rev: number; versioned: Versioned | null }>();
   await scan(

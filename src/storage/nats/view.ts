@@ -4,7 +4,7 @@
 // whose lease ran out, which waiting tasks outlived their time-to-live. The
 // answers are candidates only; every change is then made by compare-and-set
 // on the task's record, which is the truth.
-import type { ClaimRequest } from "../contract.js";
+import type { ClaimRequest, QueueControl } from "../contract.js";
 import type { IndexEntry } from "./index-entries.js";
 import { WaitingLanes } from "./lanes.js";
 
@@ -25,6 +25,10 @@ export class IndexView {
   /** Commit markers and the tasks still known through them (not yet by an entry of their own). */
   private readonly batches = new Map<string, Set<string>>();
   private tombstones: Tombstone[] = [];
+  /** Tasks running now, per queue: what a concurrency limit compares. */
+  private readonly running = new Map<string, number>();
+  /** Queues with flow controls; empty on the common path, which then costs one size check. */
+  readonly controls = new Map<string, QueueControl>();
 
   get size(): number {
     return this.entries.size;
@@ -42,6 +46,17 @@ export class IndexView {
       // The oldest tenth at once: one shift per delete would copy the whole array each time.
       this.tombstones.splice(0, MAX_TOMBSTONES / 10);
     }
+  }
+
+  /** A queue's controls were written (or removed, with null). */
+  applyControl(queue: string, control: QueueControl | null): void {
+    if (control) this.controls.set(queue, control);
+    else this.controls.delete(queue);
+  }
+
+  /** The queue's tasks in state `running`, as last indexed. */
+  runningIn(queue: string): number {
+    return this.running.get(queue) ?? 0;
   }
 
   /** A commit marker was written (or deleted, with null). */
@@ -110,6 +125,13 @@ export class IndexView {
   private put(entry: IndexEntry): void {
     this.entries.set(entry.key, entry);
     if (entry.state === "waiting") this.lanes.add(entry);
+    else if (entry.state === "running") this.count(entry.queue, 1);
+  }
+
+  private count(queue: string, by: number): void {
+    const next = (this.running.get(queue) ?? 0) + by;
+    if (next > 0) this.running.set(queue, next);
+    else this.running.delete(queue);
   }
 
   private drop(key: string): void {
@@ -117,6 +139,7 @@ export class IndexView {
     if (!old) return;
     this.entries.delete(key);
     if (old.state === "waiting") this.lanes.remove(old);
+    else if (old.state === "running") this.count(old.queue, -1);
     if (old.batch !== null) this.batches.get(old.batch)?.delete(key);
   }
 }
