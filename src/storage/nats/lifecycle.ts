@@ -2,9 +2,9 @@
 // `unblock` (dependencies met), `requeue` (a dead letter back to pending)
 // and `purge` (finished tasks deleted). Each changes a record by
 // compare-and-set, as everything else here does, and then its index entry.
-import { InvalidArgumentError } from "../../errors.js";
-import { isFinal, REQUEUEABLE_STATES } from "../../task/state.js";
+import { REQUEUEABLE_STATES } from "../../task/state.js";
 import type { PurgeFilter, RequeueOutcome } from "../contract.js";
+import { checkPurgeStates } from "../shared/purge.js";
 import { mutate, type NatsContext, writeEntry } from "./context.js";
 import { deleteRecords } from "./enqueue.js";
 import { appendEvents } from "./events.js";
@@ -57,14 +57,9 @@ export async function requeue(ctx: NatsContext, id: string): Promise<RequeueOutc
 }
 
 export async function purge(ctx: NatsContext, filter: PurgeFilter): Promise<number> {
-  const refused = filter.states.filter((state) => !isFinal(state));
-  if (refused.length > 0) {
-    throw new InvalidArgumentError(
-      `purge deletes only finished tasks; ${refused.join(", ")} ${refused.length === 1 ? "is" : "are"} not a final state`,
-    );
-  }
+  checkPurgeStates(filter.states);
   const limit = filter.limit ?? DEFAULT_PURGE_LIMIT;
-  if (filter.states.length === 0 || limit <= 0) return 0;
+  if (limit <= 0) return 0;
 
   const { queue, finishedBefore } = filter;
   const doomed = (await allTasks(ctx))
