@@ -2,7 +2,8 @@
 // is read and taken by compare-and-set on its record, so when several
 // handles reach for the same task exactly one wins and the others move on
 // to the next candidates. Only then are the new index entries and the
-// executing events written, all in one round trip.
+// executing events written, all in one round trip. Queues with flow
+// controls are claimed one at a time, within permits (permits.ts).
 import type { ClaimedTask, TaskRecord } from "../../task/record.js";
 import { isWaiting } from "../../task/state.js";
 import type { ClaimRequest } from "../contract.js";
@@ -52,7 +53,7 @@ export async function claim(ctx: NatsContext, request: ClaimRequest): Promise<Cl
   const { controls } = index.view;
   const taken =
     controls.size > 0 && request.queues.some((queue) => controls.has(queue))
-      ? await claimControlled(ctx, index, request, now)
+      ? await claimControlled(ctx, index, request, now, early)
       : await takeTasks(ctx, index, request, now, early);
   return taken.map(({ after }) => copyRecord(after.stored.task) as ClaimedTask);
 }
@@ -118,6 +119,7 @@ async function claimControlled(
   index: IndexTail,
   request: ClaimRequest,
   now: number,
+  early: ReadonlyMap<string, Promise<Versioned | null>>,
 ): Promise<Taken[]> {
   const taken: Taken[] = [];
   for (const queue of new Set(request.queues)) {
@@ -128,7 +130,7 @@ async function claimControlled(
 
     const one = { ...request, queues: [queue], limit: remaining };
     if (!control || (control.concurrency === null && control.rateLimit === null)) {
-      taken.push(...(await takeTasks(ctx, index, one, now)));
+      taken.push(...(await takeTasks(ctx, index, one, now, early)));
       continue;
     }
 
@@ -140,7 +142,7 @@ async function claimControlled(
 
     let used = 0;
     try {
-      const got = await takeTasks(ctx, index, { ...one, limit: reservation.granted }, now);
+      const got = await takeTasks(ctx, index, { ...one, limit: reservation.granted }, now, early);
       used = got.length;
       taken.push(...got);
     } finally {
