@@ -13,6 +13,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import type { QueueControl, Storage } from "../../src/storage/contract.js";
 import { destroyNatsStorage, openNatsStorage } from "../../src/storage/nats/index.js";
+import type { NewTask } from "../../src/task/record.js";
 import { claimRequest, newTasks } from "../contract/builders.js";
 import { NATS, NATS_URL, skipUnless } from "../helpers/services.js";
 
@@ -134,6 +135,91 @@ describe("nats storage: flow controls and keys", { skip }, () => {
       ids.map(() => [holder]),
     );
     assert.equal(stored[0]?.idempotencyKey, "order-42");
+  });
+
+  test("batches taking the same keys in opposite orders at once store each key once", async () => {
+    const other = await openNatsStorage(NATS_URL, { prefix });
+    try {
+      for (let round = 0; round < 10; round += 1) {
+        const keys = Array.from({ length: 6 }, (_, i) => `r${round}-k${i}`);
+        const batch = (side: string, order: string[]) =>
+          order.map((key) => newTasks(1, `${side}-${key}`, { idempotencyKey: key })[0] as NewTask);
+        const [mine, theirs] = await Promise.all([
+          storage.enqueue(batch("a", keys)),
+          other.enqueue(batch("b", [...keys].reverse())),
+        ]);
+
+        // Whoever won each key, both answer its holder, and it is the one task stored with it.
+        assert.deepEqual(mine, [...theirs].reverse());
+        for (const [i, key] of keys.entries()) {
+          const holder = await storage.getTask(mine[i] as string);
+          assert.equal(holder?.idempotencyKey, key);
+        }
+      }
+      assert.equal((await storage.listTasks({ limit: 1_000 })).length, 60);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("a key taken by an enqueue still in progress waits for it, then answers its task", async () => {
+    const now = Date.now();
+    const [pending] = newTasks(1, "pend", { idempotencyKey: "slow", runAt: now, createdAt: now });
+    const nc = await connect({ servers: NATS_URL.replace("nats://", "") });
+    try {
+      const kvm = new Kvm(nc);
+      // What another process leaves between creating its record and committing its batch.
+      const record = {
+        ...pending,
+        state: "pending",
+        attempts: 0,
+        leaseLosses: 0,
+        token: 0,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        startedAt: null,
+        finishedAt: null,
+        cancelRequested: false,
+        lastError: null,
+        dependencies: null,
+      };
+      const tasks = await kvm.open(`${prefix}-tasks`);
+      await tasks.put(
+        "i.pend-0",
+        JSON.stringify({ task: record, order: null, batch: "B1", stagedAt: now }),
+      );
+      await (await kvm.open(`${prefix}-state`)).put("k.i.slow", JSON.stringify({ id: "pend-0" }));
+
+      const [mine] = newTasks(1, "mine", { idempotencyKey: "slow" });
+      const answer = storage.enqueue([mine as NewTask]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const marker = [["i.pend-0", "default", 0, now, "async", null, 1]];
+      await (await kvm.open(`${prefix}-index`)).put("b.B1", JSON.stringify(marker));
+
+      assert.deepEqual(await answer, ["pend-0"]);
+      assert.deepEqual(
+        (await storage.listTasks()).map((task) => task.id),
+        ["pend-0"],
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test("purge deletes the key entries of the tasks it deleted", async () => {
+    const [task] = newTasks(1, "p", { idempotencyKey: "gone-with-it" });
+    await storage.enqueue([task as NewTask]);
+    await storage.cancel("p-0", "not needed");
+    assert.equal(await storage.purge({ states: ["cancelled"] }), 1);
+
+    const nc = await connect({ servers: NATS_URL.replace("nats://", "") });
+    try {
+      const kv = await new Kvm(nc).open(`${prefix}-state`);
+      const entry = await kv.get("k.i.gone-with-it");
+      assert.ok(entry === null || entry.operation !== "PUT", "the entry is deleted");
+    } finally {
+      await nc.close();
+    }
   });
 
   test("permits held by a claimer that died stop counting after a while", async () => {

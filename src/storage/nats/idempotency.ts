@@ -9,7 +9,13 @@
 // revision found stale), made after the batch's records are created and
 // before its commit (enqueue.ts): of two enqueues racing for one key, over
 // any handles, exactly one writes the entry; the other finds the winner's
-// task, waits for its batch to commit or fail, and answers its id.
+// task, waits for its batch to commit or fail, and answers its id. Two
+// batches that each took a key the other wants would wait for each other,
+// so a batch waits only for batches whose id sorts before its own, and
+// yields to the others: it undoes itself and starts again.
+//
+// Entries of tasks deleted (purged, or their result time-to-live passed) are
+// deleted with them, so the bucket does not keep every key ever used.
 import { StorageError } from "../../errors.js";
 import type { NewTask } from "../../task/record.js";
 import { isFinal } from "../../task/state.js";
@@ -24,8 +30,16 @@ interface KeyEntry {
   id: string;
 }
 
-/** Who holds a key: a task that keeps it, nobody (the entry's revision to replace), or unknown yet. */
-type Holding = { live: string } | { free: number } | "pending";
+/**
+ * Who holds a key: a task that keeps it, nobody (the entry's revision to
+ * replace), or not known until the enqueue of batch `pending` ends.
+ */
+type Holding = { live: string } | { free: number } | { pending: string };
+
+/** A batch met a key taken by a batch it must not wait for. */
+class Yield extends Error {
+  override name = "Yield";
+}
 
 type StoreBatch = (
   ctx: NatsContext,
@@ -34,6 +48,7 @@ type StoreBatch = (
 ) => Promise<NewTask[]>;
 
 const MAX_CONFLICTS = 8;
+const MAX_YIELDS = 8;
 /** How long to wait for another enqueue holding a key to commit or fail. */
 const PENDING_WAIT_MS = 5_000;
 
@@ -43,6 +58,22 @@ function entryKey(key: string): string {
 
 /** Enqueue of a batch where some tasks carry keys: one id per task, its own or the holder's. */
 export async function enqueueKeyed(
+  ctx: NatsContext,
+  tasks: readonly NewTask[],
+  store: StoreBatch,
+): Promise<string[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await attemptKeyed(ctx, tasks, store);
+    } catch (error) {
+      if (!(error instanceof Yield) || attempt >= MAX_YIELDS) throw error;
+      // The batch it yielded to commits or fails meanwhile; a little jitter keeps retries apart.
+      await pause(attempt * 5 + Math.floor(Math.random() * 10));
+    }
+  }
+}
+
+async function attemptKeyed(
   ctx: NatsContext,
   tasks: readonly NewTask[],
   store: StoreBatch,
@@ -92,7 +123,8 @@ function keyHook(
         staged.map(async ({ stored }, i) => {
           const { id, idempotencyKey: key } = stored.task;
           if (key === null) return;
-          const outcome = await takeKey(ctx, key, id, free.get(key) ?? 0);
+          const batch = stored.batch as string;
+          const outcome = await takeKey(ctx, key, id, batch, free.get(key) ?? 0);
           if ("rev" in outcome) taken.push({ key, rev: outcome.rev });
           else {
             holders.set(key, outcome.holder);
@@ -114,6 +146,7 @@ async function takeKey(
   ctx: NatsContext,
   key: string,
   id: string,
+  batch: string,
   rev: number,
 ): Promise<{ rev: number } | { holder: string }> {
   let expected = rev;
@@ -124,19 +157,28 @@ async function takeKey(
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;
     }
-    const holding = await settledHolding(ctx, key);
+    const holding = await settledHolding(ctx, key, batch);
     if ("live" in holding) return { holder: holding.live };
     expected = holding.free;
   }
   throw new StorageError(`the idempotency key "${key}" kept changing; try again`);
 }
 
-/** The key's holding once no enqueue that took it is still in progress. */
-async function settledHolding(ctx: NatsContext, key: string): Promise<Exclude<Holding, "pending">> {
+/**
+ * The key's holding once no enqueue that took it is still in progress.
+ * `batch` is the caller's own, when it holds keys already: it then waits
+ * only for batches ordered before it, and throws Yield for the others.
+ */
+async function settledHolding(
+  ctx: NatsContext,
+  key: string,
+  batch?: string,
+): Promise<{ live: string } | { free: number }> {
   const started = Date.now();
   for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
     const holding = await holdingOf(ctx, key);
-    if (holding !== "pending") return holding;
+    if (!("pending" in holding)) return holding;
+    if (batch !== undefined && holding.pending > batch) throw new Yield(key);
     if (Date.now() - started > PENDING_WAIT_MS) {
       throw new StorageError(
         `the idempotency key "${key}" is held by an enqueue still in progress; try again`,
@@ -163,6 +205,22 @@ async function holdingOf(ctx: NatsContext, key: string): Promise<Holding> {
   const { stored } = decodeStored(raw);
   const young = (stored.stagedAt ?? 0) + ABANDONED_AFTER_MS > ctx.clock.now();
   return stored.batch !== undefined && young && stored.task.idempotencyKey === key
-    ? "pending"
+    ? { pending: stored.batch }
     : { free: slot.rev };
+}
+
+/** Deletes the entries of keys whose holders were just deleted, unless taken again meanwhile. */
+export async function releaseKeys(
+  ctx: NatsContext,
+  released: readonly { key: string; id: string }[],
+): Promise<void> {
+  await Promise.allSettled(
+    released.map(async ({ key, id }) => {
+      const slot = await readSlot<KeyEntry>(ctx, entryKey(key));
+      if (slot.value?.id !== id) return;
+      const holding = await holdingOf(ctx, key);
+      // A conflict means the key was taken since: that entry stays.
+      if ("free" in holding) await removeSlot(ctx, entryKey(key), slot.rev);
+    }),
+  );
 }

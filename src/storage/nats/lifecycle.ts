@@ -2,12 +2,14 @@
 // `unblock` (dependencies met), `requeue` (a dead letter back to pending)
 // and `purge` (finished tasks deleted). Each changes a record by
 // compare-and-set, as everything else here does, and then its index entry.
+import type { TaskRecord } from "../../task/record.js";
 import { REQUEUEABLE_STATES } from "../../task/state.js";
 import type { PurgeFilter, RequeueOutcome } from "../contract.js";
 import { checkPurgeStates } from "../shared/purge.js";
 import { mutate, type NatsContext, writeEntry } from "./context.js";
 import { deleteRecords } from "./enqueue.js";
 import { appendEvents } from "./events.js";
+import { releaseKeys } from "./idempotency.js";
 import { allTasks } from "./inspect.js";
 import { taskKey } from "./names.js";
 import { readySignals } from "./signals.js";
@@ -71,8 +73,15 @@ export async function purge(ctx: NatsContext, filter: PurgeFilter): Promise<numb
     .slice(0, limit);
 
   // By exact revision, as result deletion does: a record changed since the scan is left alone.
-  return deleteRecords(
+  const deleted = await deleteRecords(
     ctx,
     doomed.map(({ rev }) => rev),
   );
+  await releaseKeys(ctx, keysOf(doomed.map(({ stored }) => stored.task)));
+  return deleted;
+}
+
+/** The idempotency keys the given tasks carry, with their ids. */
+function keysOf(tasks: readonly TaskRecord[]): { key: string; id: string }[] {
+  return tasks.flatMap(({ id, idempotencyKey: key }) => (key === null ? [] : [{ key, id }]));
 }
