@@ -257,6 +257,27 @@ describe("nats storage: flow controls and keys", { skip }, () => {
     assert.equal((await storage.getTask("fresh-0"))?.idempotencyKey, "lost");
   });
 
+  test("blocked tasks are listed through the index, in enqueue order, paged and filtered", async () => {
+    const blocked = { dependencies: { on: ["elsewhere"], pass: "none" as const } };
+    await storage.enqueue([
+      ...newTasks(5, "x", { ...blocked, queue: "a" }),
+      ...newTasks(1, "free"),
+      ...newTasks(3, "y", { ...blocked, queue: "b", name: "other" }),
+    ]);
+    await storage.unblock(["x-1"]);
+    const other = await openNatsStorage(NATS_URL, { prefix });
+    try {
+      const ids = async (filter: Parameters<Storage["listTasks"]>[0]) =>
+        (await other.listTasks({ state: "blocked", ...filter })).map((task) => task.id);
+      assert.deepEqual(await ids({}), ["x-0", "x-2", "x-3", "x-4", "y-0", "y-1", "y-2"]);
+      assert.deepEqual(await ids({ offset: 2, limit: 3 }), ["x-3", "x-4", "y-0"]);
+      assert.deepEqual(await ids({ queue: "b", limit: 2 }), ["y-0", "y-1"]);
+      assert.deepEqual(await ids({ name: "other", offset: 1 }), ["y-1", "y-2"]);
+    } finally {
+      await other.close();
+    }
+  });
+
   test("a store made before the state bucket and record fields gets them on open", async () => {
     await storage.close();
     const nc = await connect({ servers: NATS_URL.replace("nats://", "") });

@@ -54,8 +54,9 @@ export interface BatchHook {
 
 export async function enqueue(ctx: NatsContext, tasks: readonly NewTask[]): Promise<string[]> {
   if (tasks.length === 0) return [];
-  if (tasks.some((task) => task.idempotencyKey != null))
+  if (tasks.some((task) => task.idempotencyKey != null)) {
     return enqueueKeyed(ctx, tasks, storeBatch);
+  }
 
   await storeBatch(ctx, tasks);
   return tasks.map((task) => task.id);

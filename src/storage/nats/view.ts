@@ -27,6 +27,8 @@ export class IndexView {
   private tombstones: Tombstone[] = [];
   /** Tasks running now, per queue: what a concurrency limit compares. */
   private readonly running = new Map<string, number>();
+  /** Keys of blocked tasks, so listing them costs what there is of them. */
+  private readonly blocked = new Set<string>();
   /** Queues with flow controls; empty on the common path, which then costs one size check. */
   readonly controls = new Map<string, QueueControl>();
 
@@ -57,6 +59,17 @@ export class IndexView {
   /** The queue's tasks in state `running`, as last indexed. */
   runningIn(queue: string): number {
     return this.running.get(queue) ?? 0;
+  }
+
+  /** Unfinished tasks whose entry is in `state`, in no particular order. */
+  inState(state: IndexEntry["state"]): IndexEntry[] {
+    if (state === "blocked") {
+      return [...this.blocked].flatMap((key) => {
+        const entry = this.entries.get(key);
+        return entry ? [entry] : [];
+      });
+    }
+    return [...this.entries.values()].filter((entry) => entry.state === state);
   }
 
   /** A commit marker was written (or deleted, with null). */
@@ -126,6 +139,7 @@ export class IndexView {
     this.entries.set(entry.key, entry);
     if (entry.state === "waiting") this.lanes.add(entry);
     else if (entry.state === "running") this.count(entry.queue, 1);
+    else this.blocked.add(entry.key);
   }
 
   private count(queue: string, by: number): void {
@@ -140,6 +154,7 @@ export class IndexView {
     this.entries.delete(key);
     if (old.state === "waiting") this.lanes.remove(old);
     else if (old.state === "running") this.count(old.queue, -1);
+    else this.blocked.delete(key);
     if (old.batch !== null) this.batches.get(old.batch)?.delete(key);
   }
 }
