@@ -5,7 +5,6 @@
 // and sets, so of two writers that read the same version exactly one wins.
 // The event is written right after the change, as everywhere here.
 import type { ScheduleEvent, StoredSchedule } from "../contract.js";
-import { scan } from "./consumer.js";
 import type { NatsContext } from "./context.js";
 import { appendEvents } from "./events.js";
 import { readJson, WriteConflict } from "./jetstream.js";
@@ -60,27 +59,26 @@ export async function getSchedule(ctx: NatsContext, id: string): Promise<StoredS
 }
 
 export async function listSchedules(ctx: NatsContext): Promise<StoredSchedule[]> {
+  // Every worker's scheduler lists them every second: the stream's subject
+  // list and one direct get per schedule cost less than a consumer would,
+  // and nothing at all when there are none.
   const bucket = ctx.names.stateBucket;
-  // Newest message per key: an unclean server restart can leave an older one beside it.
-  const newest = new Map<string, { seq: number; value: StoredValue | null }>();
-  await scan(
-    ctx.nc,
-    ctx.js,
-    {
-      stream: bucketStream(bucket),
-      filter: keySubject(bucket, "s.>"),
-      start: { lastPerSubject: true },
-    },
-    (message) => {
-      if ((newest.get(message.subject)?.seq ?? 0) > message.seq) return;
-      const value = message.operation ? null : readJson<StoredValue>(message);
-      newest.set(message.subject, { seq: message.seq, value });
-    },
+  const stream = bucketStream(bucket);
+  const info = await ctx.js.api<{ state: { subjects?: Record<string, number> } }>(
+    `STREAM.INFO.${stream}`,
+    { subjects_filter: keySubject(bucket, "s.>") },
   );
-  return [...newest.values()]
-    .flatMap(({ value }) =>
-      value ? [{ id: value.id, version: value.version, data: value.data }] : [],
-    )
+  const messages = await Promise.all(
+    Object.keys(info.state.subjects ?? {}).map((subject) =>
+      ctx.js.get(stream, { last_by_subj: subject }),
+    ),
+  );
+  return messages
+    .flatMap((message) => {
+      if (!message || message.operation) return [];
+      const { id, version, data } = readJson<StoredValue>(message);
+      return [{ id, version, data }];
+    })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
