@@ -182,8 +182,9 @@ export class OmniQ implements AsyncDisposable {
 
   /**
    * Enqueues a chain in one batch: each step waits for the one before and
-   * gets its result as its first argument. A step is `task.call(...args)`
-   * (its own arguments follow the previous result) or a bare task. If a step
+   * gets its result as its first argument. A step is `task.after(...rest)`
+   * (its own arguments follow the previous result) or a bare task; the
+   * first step is `task.call(...args)`. If a step
    * fails for good, the steps after it are cancelled. Answers the ids in
    * order; the last one's result is the chain's.
    */

@@ -9,7 +9,7 @@
 // them over, enqueues those whose task is not stored yet, and advances.
 import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
-import type { Storage, StoredSchedule } from "../storage/contract.js";
+import type { Storage } from "../storage/contract.js";
 import {
   decodeSchedule,
   encodeSchedule,
@@ -42,33 +42,39 @@ export class Scheduler {
     let enqueued = 0;
     let nextDueAt = Number.POSITIVE_INFINITY;
     for (const stored of await this.storage.listSchedules()) {
+      const record = decodeSchedule(stored.data);
       try {
-        enqueued += await this.fire(stored);
+        enqueued += await this.fire(stored.id, record, stored.version);
       } catch (error) {
         this.options.log.warn(
           { err: toErrorInfo(error), schedule: stored.id },
           "firing a schedule failed; will retry",
         );
       }
-      const record = decodeSchedule(stored.data);
-      if (!record.paused) nextDueAt = Math.min(nextDueAt, record.nextRunAt);
+      // `fire` moved `nextRunAt` on if it fired; taken ticks are looked at again when stale.
+      const dueAt = record.pending ? record.pending.since + this.options.staleMs : record.nextRunAt;
+      if (!record.paused || record.pending) nextDueAt = Math.min(nextDueAt, dueAt);
     }
     return { enqueued, nextDueAt };
   }
 
-  private async fire(stored: StoredSchedule): Promise<number> {
-    const record = decodeSchedule(stored.data);
+  /** Fires one schedule if it is due; leaves `record.nextRunAt` at its next tick. */
+  private async fire(id: string, record: ScheduleRecord, version: number): Promise<number> {
     const now = this.options.now();
     if (record.paused && record.pending === null) return 0;
 
     if (record.pending !== null) {
       if (now - record.pending.since < this.options.staleMs) return 0;
-      return this.finish(stored.id, record, record.pending.ticks, record.nextRunAt, stored.version);
+      const { ticks } = record.pending;
+      record.pending = null;
+      return this.finish(id, record, ticks, record.nextRunAt, version);
     }
     if (record.nextRunAt > now) return 0;
 
     const { ticks, next } = dueTicks(record, now);
-    return this.finish(stored.id, record, ticks, next, stored.version);
+    const enqueued = await this.finish(id, record, ticks, next, version);
+    record.nextRunAt = next;
+    return enqueued;
   }
 
   /** Takes `ticks` under compare-and-set, enqueues their tasks, then advances the record. */

@@ -12,7 +12,15 @@ import { resolveDependencies } from "../task/dependencies.js";
 const SCHEDULE_LOOK_MS = 1_000;
 /** The shortest wait between two looks at schedules. */
 const SCHEDULE_MIN_WAIT_MS = 20;
-/** How often blocked tasks are looked at when no task here finished. */
+
+/**
+ * Looking for blocked tasks reads the storage's task list, which on some
+ * backends is a scan. So a look is spaced after the one before by at least
+ * `SPACING` times as long as that one took: it never takes more than about
+ * 2% of the worker's time, however many tasks are stored.
+ */
+const SPACING = 50;
+/** Without any hint, blocked tasks are looked for at least this often, spaced as above. */
 const RESOLVE_EVERY_MS = 1_000;
 
 export class Coordinator {
@@ -20,7 +28,12 @@ export class Coordinator {
   private scheduleTimer: NodeJS.Timeout | undefined;
   private resolveTimer: NodeJS.Timeout | undefined;
   private resolving: Promise<void> | null = null;
-  private resolveAgain = false;
+  /** When the next look may start, by the spacing rule. */
+  private nextLookAt = 0;
+  /** When the look now set will start. */
+  private resolveAt = 0;
+  /** A hint came during a look: look again as soon as the spacing allows. */
+  private hinted = false;
   /** Whether the last look found blocked tasks: only then do finished tasks prompt another. */
   private sawBlocked = true;
   private stopped = false;
@@ -36,30 +49,33 @@ export class Coordinator {
 
   start(): void {
     this.scheduleSoon(0);
-    this.resolveTimer = setInterval(() => this.resolve(), RESOLVE_EVERY_MS);
-    this.resolveTimer.unref();
+    this.resolveSoon(0);
   }
 
   /** Tasks finished: a blocked task may be free to go. */
   tasksFinished(): void {
-    if (this.sawBlocked) this.resolve();
+    if (this.sawBlocked) this.resolveSoon(0);
   }
 
   /**
-   * Tasks with dependencies were enqueued in this process: look at once, and
-   * again whenever tasks finish. (From other processes they are found by
-   * the look every second.)
+   * A claim found nothing: tasks announced as ready may have been blocked
+   * ones from another process, which only a look at blocked tasks finds.
    */
+  claimFoundNothing(): void {
+    this.resolveSoon(0);
+  }
+
+  /** Tasks with dependencies were enqueued in this process: look at once. */
   dependentsEnqueued(): void {
     this.sawBlocked = true;
-    this.resolve();
+    this.resolveSoon(0);
   }
 
   /** Stops both duties; resolves once a round that is under way has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.scheduleTimer);
-    clearInterval(this.resolveTimer);
+    clearTimeout(this.resolveTimer);
     await this.resolving;
   }
 
@@ -80,19 +96,35 @@ export class Coordinator {
     this.scheduleSoon(Math.max(SCHEDULE_MIN_WAIT_MS, Math.min(SCHEDULE_LOOK_MS, untilDue)));
   }
 
-  /** One resolver round at a time; a call during a round asks for one more after it. */
-  private resolve(): void {
+  /**
+   * Sets the next look at blocked tasks `ms` from now, or as soon after as
+   * the spacing allows; an earlier look already set stands.
+   */
+  private resolveSoon(ms: number): void {
     if (this.stopped) return;
     if (this.resolving) {
-      this.resolveAgain = true;
+      if (ms === 0) this.hinted = true;
       return;
     }
+    const at = Math.max(Date.now() + ms, this.nextLookAt);
+    if (this.resolveTimer && this.resolveAt <= at) return;
+
+    clearTimeout(this.resolveTimer);
+    this.resolveAt = at;
+    this.resolveTimer = setTimeout(() => this.resolve(), at - Date.now());
+    this.resolveTimer.unref();
+  }
+
+  private resolve(): void {
+    this.resolveTimer = undefined;
+    const started = Date.now();
     this.resolving = this.resolveRound().finally(() => {
+      const took = Date.now() - started;
+      this.nextLookAt = Date.now() + took * SPACING;
       this.resolving = null;
-      if (this.resolveAgain) {
-        this.resolveAgain = false;
-        this.resolve();
-      }
+      const again = this.hinted;
+      this.hinted = false;
+      this.resolveSoon(again ? 0 : RESOLVE_EVERY_MS);
     });
   }
 

@@ -277,6 +277,7 @@ export abstract class Worker {
       if (tasks === null) {
         await this.wakeup.next(CLAIM_RETRY_MS);
       } else if (tasks.length === 0) {
+        this.coordinator?.claimFoundNothing();
         await this.wakeup.next(this.settings.pollIntervalMs);
       } else {
         for (const task of tasks) this.begin(task);

@@ -27,7 +27,7 @@ for (const kind of EMBEDDED) {
       const { omniq, close } = await openTestOmniQ(kind);
       try {
         // multiply(2, 3) = 6, then syncAdd(6, 4) = 10, then echo(10).
-        const ids = await omniq.chain([multiply.call(2, 3), syncAdd.call(4), echo]);
+        const ids = await omniq.chain([multiply.call(2, 3), syncAdd.after(4), echo]);
 
         assert.equal(ids.length, 3);
         assert.equal(await omniq.getResult(ids[2] as string, { timeout: "5s" }), 10);
