@@ -15,6 +15,7 @@ function isDefault(control: QueueControl | null): boolean {
   );
 }
 
+/** Stores a queue's controls, or removes them for null or the defaults; signals `ready`. */
 export async function setQueueControl(
   ctx: NatsContext,
   queue: string,
@@ -34,6 +35,7 @@ export async function setQueueControl(
   ctx.signals.send([{ type: "ready", queue }]);
 }
 
+/** Every queue with controls, as the claim index has them once caught up. */
 export async function queueControls(ctx: NatsContext): Promise<Record<string, QueueControl>> {
   const index = await ctx.index();
   await index.sync();

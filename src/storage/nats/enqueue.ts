@@ -52,6 +52,7 @@ export interface BatchHook {
   undo(): Promise<void>;
 }
 
+/** Stores the tasks all or none; answers one id per task (a key's holder's, where held). */
 export async function enqueue(ctx: NatsContext, tasks: readonly NewTask[]): Promise<string[]> {
   if (tasks.length === 0) return [];
   if (tasks.some((task) => task.idempotencyKey != null)) {

@@ -1,9 +1,9 @@
 // Idempotency keys. Each key is one entry of the state bucket, `k.<key>`,
 // naming the task that took it. An entry is not the truth about the key, the
 // task it names is: the key is held only while that task exists, is not
-// final and still carries the key (requeue clears it). So a key never needs
-// releasing, and an entry left behind by a finished, deleted or abandoned
-// task is simply taken over.
+// final and still carries the key (requeue clears it). So correctness never
+// depends on releasing a key: an entry left behind by a finished, deleted
+// or abandoned task is simply taken over.
 //
 // Taking a key is a compare-and-set on its entry (create, or replace the
 // revision found stale), made after the batch's records are created and

@@ -17,6 +17,7 @@ import { requeueChange, unblockChange } from "./transitions.js";
 
 const DEFAULT_PURGE_LIMIT = 1_000;
 
+/** Moves blocked tasks on to waiting; answers the ids that moved. */
 export async function unblock(ctx: NatsContext, ids: readonly string[]): Promise<string[]> {
   const now = ctx.clock.now();
   const moved = await Promise.all(
@@ -36,6 +37,7 @@ export async function unblock(ctx: NatsContext, ids: readonly string[]): Promise
   return tasks.map((task) => task.id);
 }
 
+/** Puts a dead letter back to pending, due now, as the contract says. */
 export async function requeue(ctx: NatsContext, id: string): Promise<RequeueOutcome> {
   const key = taskKey(id);
   const now = ctx.clock.now();
@@ -58,6 +60,7 @@ export async function requeue(ctx: NatsContext, id: string): Promise<RequeueOutc
   return "requeued";
 }
 
+/** Deletes finished tasks matching `filter`, with their results; answers how many. */
 export async function purge(ctx: NatsContext, filter: PurgeFilter): Promise<number> {
   checkPurgeStates(filter.states);
   const limit = filter.limit ?? DEFAULT_PURGE_LIMIT;

@@ -29,6 +29,7 @@ function logEvent(ctx: NatsContext, id: string, event: ScheduleEvent | undefined
   return appendEvents(ctx, [{ taskId: id, type, at: ctx.clock.now(), queue, name, attempt: 0 }]);
 }
 
+/** Writes a schedule if its version is `expectedVersion`; answers the new version or null. */
 export async function putSchedule(
   ctx: NatsContext,
   id: string,
@@ -53,11 +54,13 @@ export async function putSchedule(
   return version;
 }
 
+/** The schedule, or null. */
 export async function getSchedule(ctx: NatsContext, id: string): Promise<StoredSchedule | null> {
   const { value } = await readSlot<StoredValue>(ctx, scheduleKey(id));
   return value && { id: value.id, version: value.version, data: value.data };
 }
 
+/** Every schedule, ordered by id. */
 export async function listSchedules(ctx: NatsContext): Promise<StoredSchedule[]> {
   // Every worker's scheduler lists them every second: the stream's subject
   // list and one direct get per schedule cost less than a consumer would,
@@ -82,6 +85,7 @@ export async function listSchedules(ctx: NatsContext): Promise<StoredSchedule[]>
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Deletes a schedule; false when there was none. */
 export async function deleteSchedule(
   ctx: NatsContext,
   id: string,
