@@ -1,6 +1,5 @@
-import { InvalidArgumentError } from "../../errors.js";
-import { isFinal } from "../../task/state.js";
 import type { PurgeFilter, RequeueOutcome } from "../contract.js";
+import { checkPurgeStates } from "../shared/purge.js";
 import type { Query } from "./db.js";
 import type { Statements } from "./statements.js";
 
@@ -53,14 +52,9 @@ export async function purge(
   statements: Statements,
   filter: PurgeFilter,
 ): Promise<number> {
-  const live = filter.states.filter((state) => !isFinal(state));
-  if (live.length > 0) {
-    throw new InvalidArgumentError(
-      `purge deletes finished tasks only; ${live.join(", ")} ${live.length === 1 ? "is" : "are"} not final`,
-    );
-  }
+  checkPurgeStates(filter.states);
   const limit = filter.limit ?? DEFAULT_PURGE_LIMIT;
-  if (filter.states.length === 0 || limit <= 0) return 0;
+  if (limit <= 0) return 0;
 
   const [row] = await query<{ deleted: number }>("purge", statements.purgeTasks, [
     [...new Set(filter.states)],
