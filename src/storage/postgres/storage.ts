@@ -29,7 +29,9 @@ import { readControls, writeControl } from "./controls.js";
 import { type Db, type Query, type Statement, toStorageError } from "./db.js";
 import { purge, requeue, unblock } from "./dead-letters.js";
 import { onClient, type RunStatement, runEnqueue } from "./enqueue.js";
+import { heartbeat, settle } from "./leases.js";
 import type { Listener } from "./listener.js";
+import { maintain } from "./maintenance.js";
 import type { SqlNames } from "./names.js";
 import {
   type EventRow,
@@ -41,10 +43,8 @@ import {
   toRecord,
 } from "./rows.js";
 import * as schedules from "./schedules.js";
-import type { HeartbeatRow } from "./sql/heartbeat.js";
 import { type CountRow, listTasksParams, listTasksSql } from "./sql/list.js";
 import type { OutcomeRow } from "./sql/lookup.js";
-import { hasRetries, type SettleRow, settleParams } from "./sql/settle.js";
 import type { Statements } from "./statements.js";
 
 /** The parts a `PostgresStorage` is made of; see `openPostgresStorage`. */
@@ -111,51 +111,13 @@ export class PostgresStorage implements Storage {
     return this.claimer.claim(request, this.now());
   }
 
-  async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
-    if (leases.length === 0) return { lost: [], cancelRequested: [] };
-
-    const rows = await this.rows<HeartbeatRow>("heartbeat", this.parts.statements.heartbeat, [
-      leases.map((l) => l.id),
-      leases.map((l) => l.token),
-      this.now() + ms(leaseMs),
-    ]);
-
-    const renewed = new Map(rows.map((row) => [`${row.id}\u0000${row.token}`, row]));
-    const reply: HeartbeatReply = { lost: [], cancelRequested: [] };
-    for (const lease of leases) {
-      const row = renewed.get(`${lease.id}\u0000${lease.token}`);
-      if (!row) reply.lost.push(lease.id);
-      else if (row.cancel_requested && !reply.cancelRequested.includes(lease.id)) {
-        reply.cancelRequested.push(lease.id);
-      }
-    }
-    return reply;
+  heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
+    if (leases.length === 0) return Promise.resolve({ lost: [], cancelRequested: [] });
+    return heartbeat(this.query, this.parts.statements, this.now() + ms(leaseMs), leases);
   }
 
-  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
-    // The same lease twice in one batch: only the first may apply, as if
-    // they had been sent one after the other. (One statement cannot change
-    // a row twice.)
-    const seen = new Set<string>();
-    const unique: number[] = [];
-    settlements.forEach((s, i) => {
-      const key = `${s.id}\u0000${s.token}`;
-      if (!seen.has(key)) unique.push(i);
-      seen.add(key);
-    });
-    if (unique.length === 0) return [];
-
-    const batch = unique.map((i) => settlements[i] as Settlement);
-    const { settle, settleFinal } = this.parts.statements;
-    const [row] = await this.rows<SettleRow>(
-      "settle",
-      hasRetries(batch) ? settle : settleFinal,
-      settleParams(batch, this.now()),
-    );
-
-    const answer = settlements.map(() => false);
-    for (const position of row?.applied ?? []) answer[unique[position - 1] as number] = true;
-    return answer;
+  settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    return settle(this.query, this.parts.statements, this.now(), settlements);
   }
 
   async release(leases: readonly Lease[]): Promise<void> {
@@ -294,31 +256,8 @@ export class PostgresStorage implements Storage {
     return row?.seq ?? 0;
   }
 
-  async maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
-    const { statements } = this.parts;
-    const now = this.now();
-
-    // Leases first, as the contract orders it: a task handed back here may
-    // then expire in the next step if its time-to-live has passed too.
-    const [leases] = await this.rows<{ expired: number }>("maintain", statements.expireLeases, [
-      now,
-      options.maxLeaseLosses,
-    ]);
-    const [tasks] = await this.rows<{ expired: number }>("maintain", statements.expireTasks, [now]);
-    const [results] = await this.rows<{ deleted: number }>("maintain", statements.purgeResults, [
-      now,
-    ]);
-    const [events] = await this.rows<{ deleted: number }>("maintain", statements.purgeEvents, [
-      now,
-      ms(options.eventTtlMs),
-    ]);
-
-    return {
-      leasesExpired: leases?.expired ?? 0,
-      tasksExpired: tasks?.expired ?? 0,
-      resultsDeleted: results?.deleted ?? 0,
-      eventsDeleted: events?.deleted ?? 0,
-    };
+  maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
+    return maintain(this.query, this.parts.statements, this.now(), options);
   }
 
   /**
