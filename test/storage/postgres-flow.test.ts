@@ -11,6 +11,7 @@ import type { QueueControl } from "../../src/storage/contract.js";
 import { openPostgresStorage } from "../../src/storage/postgres/index.js";
 import { SCHEMA_VERSION } from "../../src/storage/postgres/migrate.js";
 import { sqlNames } from "../../src/storage/postgres/names.js";
+import { claimSql } from "../../src/storage/postgres/sql/claim.js";
 import { MIGRATIONS } from "../../src/storage/postgres/sql/migrations.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { claimRequest, completed, newTask, newTasks, START } from "../contract/builders.js";
@@ -156,6 +157,35 @@ describe("postgres: keys, dependencies and controls beyond the contract", { skip
     assert.equal((await storage.getTask("c"))?.state, "blocked");
     assert.equal(await storage.getTask("b"), null);
     assert.equal(await storage.getTask("d"), null);
+  });
+
+  test("the plain claim on a controlled queue reads no task and answers that it is controlled", async () => {
+    const { store, storage } = await fresh("gate");
+    await storage.enqueue(newTasks(3, "g", { queue: "g" }));
+    await storage.setQueueControl("g", { ...open, concurrency: 10 });
+    const client = await connect();
+    const values = [START, ["async"], 10, "w", START + 30_000, ["g"], "g"];
+
+    await client.query("BEGIN");
+    const explained = await client.query(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${claimSql(sqlNames(store.schema), 1)}`,
+      values,
+    );
+    await client.query("ROLLBACK");
+    const plan = JSON.stringify(explained.rows[0]["QUERY PLAN"]);
+    const scans = [...plan.matchAll(/"Index Name":"tasks_ready"[^}]*?"Actual Loops":(\d+)/g)];
+    assert.ok(scans.length > 0, "the plan reads tasks_ready");
+    assert.ok(
+      scans.every((scan) => scan[1] === "0"),
+      "tasks_ready is never read",
+    );
+
+    const { rows } = await client.query(claimSql(sqlNames(store.schema), 1), values);
+    assert.deepEqual(
+      rows.map((row) => [row.controlled, row.id]),
+      [[true, null]],
+    );
+    assert.equal((await storage.countTasks()).g?.pending, 3);
   });
 
   test("a handle that knew a queue was controlled claims freely once another handle clears it", async () => {
