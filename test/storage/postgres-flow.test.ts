@@ -12,6 +12,7 @@ import { openPostgresStorage } from "../../src/storage/postgres/index.js";
 import { SCHEMA_VERSION } from "../../src/storage/postgres/migrate.js";
 import { sqlNames } from "../../src/storage/postgres/names.js";
 import { claimSql } from "../../src/storage/postgres/sql/claim.js";
+import { heldKeysSql } from "../../src/storage/postgres/sql/enqueue-keyed.js";
 import { MIGRATIONS } from "../../src/storage/postgres/sql/migrations.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { claimRequest, completed, newTask, newTasks, START } from "../contract/builders.js";
@@ -134,6 +135,30 @@ describe("postgres: keys, dependencies and controls beyond the contract", { skip
 
     assert.deepEqual(await ours, ["ours"]);
     assert.equal((await storage.getTask("ours"))?.idempotencyKey, "k");
+  });
+
+  test("a lost key's holder is read from tasks, or the newest finished task with the key", async () => {
+    const { store, storage } = await fresh("held");
+    await storage.enqueue([
+      newTask({ id: "old", idempotencyKey: "done" }),
+      newTask({ id: "live", idempotencyKey: "live", queue: "elsewhere" }),
+    ]);
+    for (const id of ["old", "newer"]) {
+      const [held] = await storage.claim(claimRequest({ limit: 1 }));
+      assert.equal(held?.id, id);
+      await storage.settle([completed(held)]);
+      if (id === "old") await storage.enqueue([newTask({ id: "newer", idempotencyKey: "done" })]);
+    }
+    const client = await connect();
+
+    const { rows } = await client.query(heldKeysSql(sqlNames(store.schema)), [
+      ["done", "live", "nobody"],
+    ]);
+
+    assert.deepEqual(rows.map((row) => [row.key, row.id]).sort(), [
+      ["done", "newer"],
+      ["live", "live"],
+    ]);
   });
 
   test("enqueueWithin answers ids and sees keys held in its own transaction and outside it", async () => {

@@ -37,9 +37,11 @@ export function enqueueStatements(names: SqlNames): EnqueueStatements {
   };
 }
 
-// A key lost to another transaction whose holder then finished before it
-// could be read is tried again: by then the key is free. Past this many
-// rounds something is wrong rather than unlucky.
+// A key lost to another transaction whose holder was then deleted too
+// (finished and purged) before it could be read is tried again: by then the
+// key is free. Those tasks are then stored by a statement of their own, the
+// only case in which a batch is not stored by one. Past this many rounds
+// something is wrong rather than unlucky.
 const MAX_KEY_ROUNDS = 5;
 
 /**

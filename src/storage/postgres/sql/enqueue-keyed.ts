@@ -21,7 +21,8 @@ import { enqueueParams } from "./enqueue.js";
  * Another transaction may take a key after this statement's snapshot: the
  * unique index makes the INSERT wait for it, and ON CONFLICT then skips the
  * row. Such keys come back in `lost`, for the caller to look up with
- * `heldKeysSql`, whose fresh snapshot sees the other holder.
+ * `heldKeysSql`, whose fresh snapshot sees the other holder: the batch
+ * stays one statement, all or nothing.
  *
  * Blocked tasks get their `enqueued` event but wake no worker: only queues
  * that got a claimable task are signalled.
@@ -98,9 +99,33 @@ export interface EnqueueKeyedRow {
   lost: string[];
 }
 
-/** The holders of some keys, read with a snapshot of their own. Parameters: $1 keys. */
+/**
+ * The holders of keys an enqueue lost to another transaction, read with a
+ * snapshot of their own: the task in `tasks` that holds each key now or,
+ * when that one has already finished, the newest finished task with the
+ * key. Either held the key at some moment during the enqueue, so either is
+ * a true answer. The search of `finished` (no index on keys there, and none
+ * wanted on the settle path) runs only for keys missing from `tasks`, which
+ * takes a holder finishing within the moment the enqueue waited on it.
+ *
+ * Parameters: $1 keys.
+ */
 export function heldKeysSql(n: SqlNames): string {
-  return `SELECT idempotency_key AS key, id FROM ${n.tasks} WHERE idempotency_key = ANY ($1::text[])`;
+  return `
+  WITH live AS (
+    SELECT idempotency_key AS key, id FROM ${n.tasks} WHERE idempotency_key = ANY ($1::text[])
+  ),
+  missing AS (
+    SELECT key FROM unnest($1::text[]) AS k(key) WHERE key NOT IN (SELECT key FROM live)
+  )
+  SELECT key, id FROM live
+  UNION ALL
+  (
+    SELECT DISTINCT ON (idempotency_key) idempotency_key, id FROM ${n.finished}
+    WHERE EXISTS (SELECT 1 FROM missing)
+      AND idempotency_key = ANY (ARRAY (SELECT key FROM missing))
+    ORDER BY idempotency_key, seq DESC
+  )`;
 }
 
 /** Whether a batch needs `enqueueKeyedSql`: a task with a key or with dependencies. */
