@@ -31,7 +31,8 @@ import { prefixed, TASK_COLUMNS, type TaskRow } from "../rows.js";
  * table's primary key, evaluated once) and, if one has, claims nothing and
  * answers `controlled`, for the caller to take the controlled claim instead.
  * The answer always has at least one row for that flag: a claim that took
- * nothing answers one row of nulls.
+ * nothing answers one row of nulls. A control committed after this
+ * statement's snapshot is not seen: the claim counts as made before it.
  *
  * Parameters: $1 now, $2 worker types, $3 limit, $4 owner, $5 lease expiry,
  * $6 the queues in order, then $7… one queue per branch.

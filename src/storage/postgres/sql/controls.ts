@@ -5,6 +5,10 @@ import type { SqlNames } from "../names.js";
  * the defaults: an empty table, the common case, is what lets a claim skip
  * them all with one probe (see claim.ts). Every write sends the queue a
  * ready signal, so workers look again at once when a change lets tasks run.
+ *
+ * The count of a queue's current rate window lives in its row: a changed
+ * control keeps it, a removed one forgets it, so a rate limit set again
+ * within the same window counts from zero.
  */
 
 /**
