@@ -51,8 +51,9 @@ export function claimSql(n: SqlNames, queueCount: number): string {
 
 /**
  * The CTEs of a claim, from the pick to the `executing` events (`logged`),
- * with `claimed` holding the leased rows; no comma after the last. `limit(i)` is the SQL limit of queue `i`'s
- * branch; `guard` is more of the branches' WHERE.
+ * with `claimed` holding the leased rows; no comma after the last.
+ * `limit(i)` is the SQL limit of queue `i`'s branch; `guard` is more of the
+ * branches' WHERE.
  */
 export function claimCtes(
   n: SqlNames,
