@@ -161,7 +161,9 @@ export class OmniQ implements AsyncDisposable {
       now,
     };
     const tasks = calls.map((call) => buildTask(call, context));
-    await this.checkDependencies(tasks);
+    // Most batches have no dependencies: they skip the check and its await.
+    const dependent = tasks.some((task) => task.dependencies);
+    if (dependent) await this.checkDependencies(tasks);
 
     let ids: string[];
     if (options.within === undefined) {
@@ -174,7 +176,7 @@ export class OmniQ implements AsyncDisposable {
           "database (postgres://); this storage cannot take part in your transaction",
       );
     }
-    if (tasks.some((task) => task.dependencies)) {
+    if (dependent) {
       for (const worker of this.workers) worker.dependentsEnqueued();
     }
     return ids as TaskId[];
