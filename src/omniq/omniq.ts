@@ -35,13 +35,19 @@ import {
   updateControl,
   withLimits,
 } from "./queues.js";
-import { ResultWaiter } from "./result-waiter.js";
+import { type Answer, ResultWaiter } from "./result-waiter.js";
 import * as schedules from "./schedules.js";
 
 declare const resultType: unique symbol;
 
 /** A task's id; it remembers the task's result type for `getResult`. */
 export type TaskId<R = unknown> = string & { readonly [resultType]?: R };
+
+/** What `getResult` answers for a wait's end: the result, or the error it throws. */
+function toResult(id: string, answer: Answer, timeoutMs: number): unknown {
+  if (answer === "timeout") throw new ResultTimeoutError(id, timeoutMs);
+  return unpack(id, answer);
+}
 
 /** What can be enqueued: a task definition or, for in-process workers, a plain function. */
 export type Enqueueable<A extends unknown[], R> = TaskDefinition<A, R> | ((...args: A) => R);
@@ -82,7 +88,7 @@ export interface OpenOptions {
  * ```
  */
 export class OmniQ implements AsyncDisposable {
-  private readonly results: ResultWaiter;
+  private readonly results: ResultWaiter<unknown>;
   private readonly follower: EventFollower;
   private readonly unsubscribe: (() => void) | undefined;
   private closed = false;
@@ -97,7 +103,7 @@ export class OmniQ implements AsyncDisposable {
     private readonly workers: Worker[],
   ) {
     const log: OmniQLogger = config.logger;
-    this.results = new ResultWaiter(storage, config.pollIntervalMs);
+    this.results = new ResultWaiter(storage, config.pollIntervalMs, toResult);
     this.follower = new EventFollower(storage, config.pollIntervalMs, (error) =>
       log.warn({ err: toErrorInfo(error) }, "reading the event log failed"),
     );
@@ -242,12 +248,10 @@ export class OmniQ implements AsyncDisposable {
       return Promise.reject(error);
     }
 
-    // A then rather than an async function: an application may wait on tens
-    // of thousands at once, and a suspended async call holds twice the memory.
-    return this.results.wait(id, timeoutMs).then((outcome) => {
-      if (outcome === "timeout") throw new ResultTimeoutError(id, timeoutMs);
-      return unpack(id, outcome) as R;
-    });
+    // The waiter's own promise rather than an async function or a then: an
+    // application may wait on tens of thousands at once, and each of those
+    // would hold another promise per wait.
+    return this.results.wait(id, timeoutMs) as Promise<R>;
   }
 
   /** The task's record with decoded arguments; throws `UnknownTaskError` for an unknown id. */
