@@ -43,6 +43,7 @@ declare const resultType: unique symbol;
 /** A task's id; it remembers the task's result type for `getResult`. */
 export type TaskId<R = unknown> = string & { readonly [resultType]?: R };
 
+/** The id `enqueue` answers: the only one of its one-task `enqueueMany`. */
 function firstId<R>(ids: TaskId[]): TaskId<R> {
   return ids[0] as TaskId<R>;
 }
