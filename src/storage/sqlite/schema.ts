@@ -27,7 +27,31 @@ import { StorageError } from "../../errors.js";
  * than half the claim and settle rate). There is no index on `at`: events
  * are deleted from the head of the log, which is in time order (see
  * maintenance.ts).
+ *
+ * Version 2 adds:
+ * - `idempotency_key`, unique among tasks that are not final through a
+ *   partial index: enqueue looks the key up inside its write transaction,
+ *   and the index is the backstop should any writer not. Rows without a key
+ *   are outside the index, so the hot paths never touch it.
+ * - `dependencies`, as JSON; a `blocked` task has lane NULL, so neither
+ *   claims nor expiry see it.
+ * - the lease index keyed by queue first, so that a concurrency limit counts
+ *   a queue's running tasks in its own index range (housekeeping, which
+ *   looks for expired leases over all queues, walks all running tasks,
+ *   which are few).
+ * - omniq_queue_controls, one row per queue with controls, with the rate
+ *   limit's current window and its claims; and omniq_control_version, one
+ *   row raised by every change of controls, which is all a claim reads of
+ *   them while its handle's copy is current (see controls.ts).
+ * - omniq_schedules, the scheduler's records under a version.
  */
+
+/**
+ * The states in which a task holds its idempotency key. Statements that
+ * look a key up repeat it as is, so that SQLite can use the partial index.
+ */
+export const HOLDS_KEY = "state IN ('blocked', 'scheduled', 'pending', 'running', 'retrying')";
+
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE omniq_tasks (
@@ -83,6 +107,39 @@ const MIGRATIONS: readonly string[] = [
   );
 
   CREATE INDEX omniq_events_task ON omniq_events (task_seq);
+  `,
+  // 2: idempotency keys, dependencies, queue controls and schedules.
+  `
+  ALTER TABLE omniq_tasks ADD COLUMN idempotency_key TEXT;
+  ALTER TABLE omniq_tasks ADD COLUMN dependencies TEXT;
+
+  CREATE UNIQUE INDEX omniq_tasks_idempotency ON omniq_tasks (idempotency_key)
+    WHERE idempotency_key IS NOT NULL AND ${HOLDS_KEY};
+
+  DROP INDEX omniq_tasks_lease;
+  CREATE INDEX omniq_tasks_lease ON omniq_tasks (queue, lease_expires_at) WHERE state = 'running';
+
+  CREATE TABLE omniq_queue_controls (
+    queue            TEXT    PRIMARY KEY,
+    paused           INTEGER NOT NULL,
+    concurrency      INTEGER,
+    rate_max         INTEGER,
+    rate_interval_ms INTEGER,
+    window_start     INTEGER NOT NULL DEFAULT 0,
+    window_claims    INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+
+  CREATE TABLE omniq_control_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+  );
+  INSERT INTO omniq_control_version (id, version) VALUES (1, 0);
+
+  CREATE TABLE omniq_schedules (
+    id      TEXT    PRIMARY KEY,
+    version INTEGER NOT NULL,
+    data    TEXT    NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 

@@ -3,6 +3,7 @@ import type { Statement } from "better-sqlite3";
 import { CANDIDATE_COLUMNS, type CandidateTuple } from "./candidates.js";
 import type { OutcomeTuple } from "./outcomes.js";
 import { type EventRow, TASK_COLUMNS, type TaskInsertParams, type TaskTuple } from "./rows.js";
+import { HOLDS_KEY } from "./schema.js";
 
 /** The task an event is about: what an UPDATE that moves a task returns. */
 export interface EventSubject {
@@ -57,6 +58,8 @@ const LEASE_CLEARED = "lease_owner = NULL, lease_expires_at = NULL";
  */
 export class Statements {
   readonly insertTask: Statement<TaskInsertParams>;
+  /** The id of the task that holds an idempotency key, if any does. */
+  readonly keyHolder: Statement<[key: string], string>;
   readonly insertEvent: Statement<EventInsertParams>;
 
   /** Moves tasks whose run-at time has come into the claim index (lane 1). */
@@ -123,9 +126,15 @@ export class Statements {
   constructor(db: Database.Database) {
     this.insertTask = db.prepare(
       `INSERT INTO omniq_tasks (id, name, queue, priority, payload, run_at, created_at,
-         max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state, lane)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state, lane,
+         idempotency_key, dependencies)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.keyHolder = db
+      .prepare<[string], string>(
+        `SELECT id FROM omniq_tasks WHERE idempotency_key = ? AND ${HOLDS_KEY}`,
+      )
+      .pluck();
     this.insertEvent = db.prepare(
       `INSERT INTO omniq_events (task_seq, task_id, type, at, queue, name, attempt, error, run_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
