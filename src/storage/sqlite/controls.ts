@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import type { QueueControl, RateLimit } from "../contract.js";
 
-/** A row of omniq_queue_controls, its rate window left out. */
+/** A row of omniq_queue_controls. */
 interface ControlRow {
   queue: string;
   paused: number;
@@ -20,7 +20,7 @@ type ControlParams = [
 ];
 
 /** A queue's rate window as stored: where it starts and the claims counted in it. */
-type WindowTuple = [windowStart: number, windowClaims: number];
+type WindowTuple = [start: number, claims: number];
 
 /**
  * The queues' flow controls, kept in the file so that they hold over every
@@ -55,16 +55,10 @@ export class QueueControls {
       `SELECT queue, paused, concurrency, rate_max, rate_interval_ms
        FROM omniq_queue_controls ORDER BY queue`,
     );
-    // The window's count survives a change of the other controls, not one of
-    // the interval, whose windows are others.
     this.upsert = db.prepare(
-      `INSERT INTO omniq_queue_controls (queue, paused, concurrency, rate_max, rate_interval_ms)
-       VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused,
-         concurrency = excluded.concurrency, rate_max = excluded.rate_max,
-         rate_interval_ms = excluded.rate_interval_ms,
-         window_claims = CASE WHEN rate_interval_ms IS excluded.rate_interval_ms
-           THEN window_claims ELSE 0 END`,
+      `INSERT OR REPLACE INTO omniq_queue_controls
+         (queue, paused, concurrency, rate_max, rate_interval_ms)
+       VALUES (?, ?, ?, ?, ?)`,
     );
     this.remove = db.prepare("DELETE FROM omniq_queue_controls WHERE queue = ?");
     this.raiseVersion = db.prepare(
@@ -78,11 +72,11 @@ export class QueueControls {
       .pluck();
     this.window = db
       .prepare<[string], WindowTuple>(
-        "SELECT window_start, window_claims FROM omniq_queue_controls WHERE queue = ?",
+        "SELECT start, claims FROM omniq_rate_windows WHERE queue = ?",
       )
       .raw();
     this.countClaims = db.prepare(
-      "UPDATE omniq_queue_controls SET window_start = ?, window_claims = ? WHERE queue = ?",
+      "INSERT OR REPLACE INTO omniq_rate_windows (start, claims, queue) VALUES (?, ?, ?)",
     );
   }
 

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
-import { InvalidArgumentError } from "../../errors.js";
-import { isFinal, REQUEUEABLE_STATES, type TaskState } from "../../task/state.js";
+import { REQUEUEABLE_STATES, type TaskState } from "../../task/state.js";
 import type { PurgeFilter, RequeueOutcome } from "../contract.js";
+import { checkPurgeStates } from "../shared/purge.js";
 import type { Changes } from "./changes.js";
 import { PURGE_CHUNK } from "./maintenance.js";
 import type { Statements } from "./statements.js";
@@ -59,18 +59,12 @@ export class DeadLetters {
    * `PURGE_CHUNK` rows; `write` runs each in a transaction of its own, so
    * that other processes can write between them. Answers how many.
    *
-   * @throws InvalidArgumentError when a state of the filter is not final.
+   * @throws InvalidArgumentError when no state is given or one is not final.
    */
   purge(filter: PurgeFilter, write: (deleteChunk: () => number) => number): number {
-    const refused = filter.states.filter((state) => !isFinal(state));
-    if (refused.length > 0) {
-      throw new InvalidArgumentError(
-        `purge deletes only finished tasks; ${refused.join(", ")} is not a final state`,
-      );
-    }
-
+    checkPurgeStates(filter.states);
     const limit = filter.limit ?? 1_000;
-    if (filter.states.length === 0 || !(limit > 0)) return 0;
+    if (!(limit > 0)) return 0;
 
     this.purgeStatement ??= this.db.prepare(
       `DELETE FROM omniq_tasks WHERE seq IN

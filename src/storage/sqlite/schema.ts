@@ -39,10 +39,12 @@ import { StorageError } from "../../errors.js";
  *   a queue's running tasks in its own index range (housekeeping, which
  *   looks for expired leases over all queues, walks all running tasks,
  *   which are few).
- * - omniq_queue_controls, one row per queue with controls, with the rate
- *   limit's current window and its claims; and omniq_control_version, one
- *   row raised by every change of controls, which is all a claim reads of
- *   them while its handle's copy is current (see controls.ts).
+ * - omniq_queue_controls, one row per queue with controls;
+ *   omniq_control_version, one row raised by every change of controls,
+ *   which is all a claim reads of them while its handle's copy is current
+ *   (see controls.ts); omniq_rate_windows, the current window of each
+ *   rate-limited queue and the claims counted in it, apart from the
+ *   controls so that a change of them keeps the count.
  * - omniq_schedules, the scheduler's records under a version.
  */
 
@@ -124,9 +126,13 @@ const MIGRATIONS: readonly string[] = [
     paused           INTEGER NOT NULL,
     concurrency      INTEGER,
     rate_max         INTEGER,
-    rate_interval_ms INTEGER,
-    window_start     INTEGER NOT NULL DEFAULT 0,
-    window_claims    INTEGER NOT NULL DEFAULT 0
+    rate_interval_ms INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE omniq_rate_windows (
+    queue  TEXT    PRIMARY KEY,
+    start  INTEGER NOT NULL,
+    claims INTEGER NOT NULL
   ) WITHOUT ROWID;
 
   CREATE TABLE omniq_control_version (

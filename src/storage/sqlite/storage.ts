@@ -31,7 +31,7 @@ import { QueueControls } from "./controls.js";
 import { DeadLetters } from "./dead-letters.js";
 import { enqueueTasks, Unblocker } from "./enqueue.js";
 import { Inspector } from "./inspect.js";
-import { deleteInChunks, expireLeases, expireWaiting, firstLiveEvent } from "./maintenance.js";
+import { runMaintenance } from "./maintenance.js";
 import { readOutcomes } from "./outcomes.js";
 import { toTaskEvent, toTaskRecord } from "./rows.js";
 import { Schedules } from "./schedules.js";
@@ -219,25 +219,11 @@ export class SqliteStorage implements Storage {
   }
 
   async maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
-    const [leasesExpired, tasksExpired] = this.write("maintain", (changes) => [
-      expireLeases(this.statements, options, changes),
-      expireWaiting(this.statements, changes),
-    ]);
-
-    // Deletions go in chunks, each its own transaction (see deleteInChunks).
-    const now = this.settings.clock.now();
-    const { purgeTasks, purgeEvents } = this.statements;
-    const resultsDeleted = deleteInChunks((limit) =>
-      this.write("maintain", () => purgeTasks.run(now, limit).changes),
-    );
-
-    const liveFrom = this.read("maintain", () =>
-      firstLiveEvent(this.statements, now - options.eventTtlMs),
-    );
-    const eventsDeleted = deleteInChunks((limit) =>
-      this.write("maintain", () => purgeEvents.run(liveFrom, limit).changes),
-    );
-    return { leasesExpired, tasksExpired, resultsDeleted, eventsDeleted };
+    return runMaintenance(this.statements, options, {
+      write: (body) => this.write("maintain", body),
+      read: (body) => this.read("maintain", body),
+      now: () => this.settings.clock.now(),
+    });
   }
 
   /**
