@@ -170,14 +170,15 @@ function readVersion(db: Database.Database): number {
 }
 
 /**
- * Brings the file's schema up to `SCHEMA_VERSION`.
+ * Brings the file's schema up to `SCHEMA_VERSION` (or `target`, which only
+ * tests give, to make a file as an older omniq left it).
  *
  * The version is read again inside `BEGIN IMMEDIATE`, which takes the write
  * lock first: of two processes opening a new file at once, the second waits
  * (busy timeout), then sees the first one's version and applies nothing.
  */
-export function migrate(db: Database.Database): void {
-  if (readVersion(db) === SCHEMA_VERSION) return;
+export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
+  if (readVersion(db) === target) return;
 
   const upgrade = db.transaction(() => {
     const current = readVersion(db);
@@ -187,10 +188,10 @@ export function migrate(db: Database.Database): void {
       );
     }
 
-    for (let version = current; version < SCHEMA_VERSION; version++) {
+    for (let version = current; version < target; version++) {
       db.exec(MIGRATIONS[version] as string);
     }
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.pragma(`user_version = ${Math.max(current, target)}`);
   });
   upgrade.immediate();
 }
