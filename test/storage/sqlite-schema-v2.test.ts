@@ -70,7 +70,7 @@ describe("sqlite schema version 2", () => {
     db.close();
   });
 
-  test("a key and a concurrency count are read through their indexes", () => {
+  test("a key, a concurrency count and the blocked tasks are read through their indexes", () => {
     const db = new Database(":memory:");
     migrate(db);
     const plan = (sql: string, ...params: unknown[]) =>
@@ -83,6 +83,15 @@ describe("sqlite schema version 2", () => {
     assert.match(
       plan("SELECT COUNT(*) FROM omniq_tasks WHERE queue = ? AND state = 'running'", "q"),
       /USING COVERING INDEX omniq_tasks_lease \(queue=\?\)/,
+    );
+    // As listTasks({ state: "blocked" }) asks, the state written in.
+    assert.match(
+      plan(
+        "SELECT * FROM omniq_tasks WHERE state = 'blocked' ORDER BY seq LIMIT ? + 0 OFFSET ?",
+        1,
+        0,
+      ),
+      /USING INDEX omniq_tasks_blocked/,
     );
     db.close();
   });

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import type { TaskEvent } from "../../events/types.js";
 import type { TaskRecord } from "../../task/record.js";
-import type { TaskState } from "../../task/state.js";
+import { TASK_STATES, type TaskState } from "../../task/state.js";
 import type { TaskCounts, TaskFilter } from "../contract.js";
 import { TASK_COLUMNS, type TaskTuple, toTaskEvent, toTaskRecord } from "./rows.js";
 import { LIMIT_PARAM, type Statements } from "./statements.js";
@@ -23,6 +23,15 @@ export class Inspector {
     for (const column of ["queue", "state", "name"] as const) {
       const value = filter[column];
       if (value === undefined) continue;
+      if (column === "state" && TASK_STATES.includes(value as TaskState)) {
+        // A state is written into the statement: SQLite then reads the
+        // partial index of the state, if it has one (blocked tasks, which
+        // dependency resolvers list every second, and running ones) and
+        // plans the statement once, not again whenever the bound value
+        // might change the plan.
+        where.push(`state = '${value}'`);
+        continue;
+      }
       where.push(`${column} = ?`);
       params.push(value);
     }

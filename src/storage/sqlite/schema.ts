@@ -34,7 +34,9 @@ import { StorageError } from "../../errors.js";
  *   and the index is the backstop should any writer not. Rows without a key
  *   are outside the index, so the hot paths never touch it.
  * - `dependencies`, as JSON; a `blocked` task has lane NULL, so neither
- *   claims nor expiry see it.
+ *   claims nor expiry see it. Dependency resolvers list blocked tasks every
+ *   second, through a partial index of them alone: no scan of the table,
+ *   and nothing for the hot paths to write, as their tasks are never blocked.
  * - the lease index keyed by queue first, so that a concurrency limit counts
  *   a queue's running tasks in its own index range (housekeeping, which
  *   looks for expired leases over all queues, walks all running tasks,
@@ -117,6 +119,8 @@ const MIGRATIONS: readonly string[] = [
 
   CREATE UNIQUE INDEX omniq_tasks_idempotency ON omniq_tasks (idempotency_key)
     WHERE idempotency_key IS NOT NULL AND ${HOLDS_KEY};
+
+  CREATE INDEX omniq_tasks_blocked ON omniq_tasks (seq) WHERE state = 'blocked';
 
   DROP INDEX omniq_tasks_lease;
   CREATE INDEX omniq_tasks_lease ON omniq_tasks (queue, lease_expires_at) WHERE state = 'running';
