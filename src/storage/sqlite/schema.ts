@@ -53,6 +53,8 @@ import { StorageError } from "../../errors.js";
 /**
  * The states in which a task holds its idempotency key. Statements that
  * look a key up repeat it as is, so that SQLite can use the partial index.
+ * Written out rather than derived from TASK_STATES: the migration that made
+ * the index must read the same forever, whatever states come later.
  */
 export const HOLDS_KEY = "state IN ('blocked', 'scheduled', 'pending', 'running', 'retrying')";
 
