@@ -1,6 +1,7 @@
 // Schema version 2 of the SQLite backend: a file an older omniq left (version
-// 1) is migrated in place with its tasks intact, and the statements the new
-// features add read the indexes they were made for.
+// 1) is migrated in place with its tasks intact, the statements the new
+// features add read the indexes they were made for, and the table of keys
+// keeps no row of a task that is gone.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -9,7 +10,7 @@ import { openSqliteStorage } from "../../src/storage/sqlite/index.js";
 import { migrate, SCHEMA_VERSION } from "../../src/storage/sqlite/schema.js";
 import { Statements } from "../../src/storage/sqlite/statements.js";
 import { ManualClock } from "../../src/util/clock.js";
-import { claimRequest, newTask, START } from "../contract/builders.js";
+import { claimRequest, errorInfo, newTask, START } from "../contract/builders.js";
 import { tempDir } from "../helpers/temp.js";
 
 const dir = tempDir();
@@ -70,7 +71,7 @@ describe("sqlite schema version 2", () => {
     db.close();
   });
 
-  test("a key, a concurrency count and the blocked tasks are read through their indexes", () => {
+  test("a key and the blocked tasks are read through their indexes", () => {
     const db = new Database(":memory:");
     migrate(db);
     const plan = (sql: string, ...params: unknown[]) =>
@@ -79,15 +80,11 @@ describe("sqlite schema version 2", () => {
         .join("\n");
 
     const keyHolder = new Statements(db).keyHolder.source;
-    assert.match(plan(keyHolder, "k"), /USING INDEX omniq_tasks_idempotency/);
-    assert.match(
-      plan("SELECT COUNT(*) FROM omniq_tasks WHERE queue = ? AND state = 'running'", "q"),
-      /USING COVERING INDEX omniq_tasks_lease \(queue=\?\)/,
-    );
-    // As listTasks({ state: "blocked" }) asks, the state written in.
+    assert.match(plan(keyHolder, "k"), /SEARCH k USING PRIMARY KEY \(key=\?\)/);
+    // As listTasks({ state: "blocked" }) asks.
     assert.match(
       plan(
-        "SELECT * FROM omniq_tasks WHERE state = 'blocked' ORDER BY seq LIMIT ? + 0 OFFSET ?",
+        "SELECT * FROM omniq_tasks WHERE blocked = 1 AND state = 'blocked' ORDER BY seq LIMIT ? + 0 OFFSET ?",
         1,
         0,
       ),
@@ -96,18 +93,28 @@ describe("sqlite schema version 2", () => {
     db.close();
   });
 
-  test("the unique index keeps a key to one live task even for a writer that skips the lookup", () => {
-    const db = new Database(":memory:");
-    migrate(db);
-    const insert = db.prepare(
-      `INSERT INTO omniq_tasks (id, name, queue, priority, payload, run_at, created_at,
-         max_attempts, result_ttl_ms, worker, state, idempotency_key)
-       VALUES (?, 'n', 'q', 0, '[]', 0, 0, 1, 0, 'async', ?, 'k')`,
-    );
-    insert.run("a", "pending");
-    assert.throws(() => insert.run("b", "running"), /UNIQUE constraint failed/);
-    // A final task no longer holds it.
-    insert.run("c", "completed");
+  test("a key goes with the task that held it, and a requeued task gives its key up", async () => {
+    const url = `sqlite://${freshPath()}`;
+    const clock = new ManualClock(START);
+    const storage = await openSqliteStorage(url, { clock });
+    await storage.enqueue([newTask({ id: "holder", idempotencyKey: "k", resultTtlMs: 1_000 })]);
+    const [held] = await storage.claim(claimRequest());
+    assert.ok(held);
+    await storage.settle([
+      { id: "holder", token: held.token, outcome: "failed", error: errorInfo(), retryAt: null },
+    ]);
+
+    assert.equal(await storage.requeue("holder"), "requeued");
+    assert.deepEqual(await storage.enqueue([newTask({ id: "next", idempotencyKey: "k" })]), [
+      "next",
+    ]);
+
+    await storage.cancel("next", "done with it");
+    clock.advance(120_000);
+    await storage.maintain({ maxLeaseLosses: 3, eventTtlMs: 3_600_000 });
+    const db = new Database(url.slice("sqlite://".length), { readonly: true });
+    assert.equal(db.prepare("SELECT COUNT(*) FROM omniq_task_keys").pluck().get(), 0);
     db.close();
+    await storage.close();
   });
 });

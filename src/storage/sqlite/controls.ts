@@ -64,7 +64,7 @@ export class QueueControls {
     this.raiseVersion = db.prepare(
       "UPDATE omniq_control_version SET version = version + 1 WHERE id = 1",
     );
-    // Within the queue's range of the lease index (see schema.ts).
+    // Over the lease index, which holds running tasks only (see schema.ts).
     this.running = db
       .prepare<[string], number>(
         "SELECT COUNT(*) FROM omniq_tasks WHERE queue = ? AND state = 'running'",

@@ -12,7 +12,8 @@ import type { Statements } from "./statements.js";
  *
  * The key is looked up in the same transaction as the insert, which holds
  * the write lock: no other process can store a holder in between. A task
- * inserted earlier in the batch is found by the same lookup. A duplicate id
+ * inserted earlier in the batch is found by the same lookup (see schema.ts
+ * for how keys are kept). A duplicate id
  * throws, and the transaction with it stores nothing.
  */
 export function enqueueTasks(
@@ -20,7 +21,7 @@ export function enqueueTasks(
   tasks: readonly NewTask[],
   changes: Changes,
 ): string[] {
-  const { insertTask, keyHolder } = statements;
+  const { insertTask, keyHolder, takeKey } = statements;
   const ids = new Array<string>(tasks.length);
 
   for (let i = 0; i < tasks.length; i++) {
@@ -35,6 +36,7 @@ export function enqueueTasks(
     }
 
     const seq = insertOne(insertTask, toInsertParams(task, changes.now), task.id);
+    if (key !== undefined && key !== null) takeKey.run(key, seq);
     const { id, queue, name } = task;
     changes.event({ seq, id, queue, name, attempts: 0 }, "enqueued");
     // A blocked task has nothing for a worker yet.
@@ -82,7 +84,7 @@ export class Unblocker {
     this.statement ??= this.db.prepare(
       `UPDATE omniq_tasks SET
          state = CASE WHEN run_at > @now THEN 'scheduled' ELSE 'pending' END,
-         lane = CASE WHEN run_at > @now THEN 0 ELSE 1 END
+         lane = CASE WHEN run_at > @now THEN 0 ELSE 1 END, blocked = NULL
        WHERE id IN (SELECT value FROM json_each(@ids)) AND state = 'blocked'
        RETURNING id, queue`,
     );

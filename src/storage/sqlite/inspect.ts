@@ -24,12 +24,14 @@ export class Inspector {
       const value = filter[column];
       if (value === undefined) continue;
       if (column === "state" && TASK_STATES.includes(value as TaskState)) {
-        // A state is written into the statement: SQLite then reads the
-        // partial index of the state, if it has one (blocked tasks, which
-        // dependency resolvers list every second, and running ones) and
-        // plans the statement once, not again whenever the bound value
-        // might change the plan.
-        where.push(`state = '${value}'`);
+        // A state is written into the statement, so that SQLite plans it
+        // once rather than again whenever the bound value might change the
+        // plan (as it might, with partial indexes on states). Blocked tasks,
+        // which dependency resolvers list every second, come through the
+        // index of the `blocked` column (see schema.ts).
+        where.push(
+          value === "blocked" ? "blocked = 1 AND state = 'blocked'" : `state = '${value}'`,
+        );
         continue;
       }
       where.push(`${column} = ?`);

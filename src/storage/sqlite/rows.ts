@@ -83,6 +83,7 @@ export type TaskInsertParams = [
   lane: number | null,
   idempotencyKey: string | null,
   dependencies: string | null,
+  blocked: 1 | null,
 ];
 
 /** A task that waits for others is stored `blocked`. */
@@ -117,6 +118,7 @@ export function toInsertParams(task: NewTask, now: number): TaskInsertParams {
     blocked ? null : due ? 1 : 0,
     task.idempotencyKey ?? null,
     dependencies === null ? null : JSON.stringify(dependencies),
+    blocked ? 1 : null,
   ];
 }
 
