@@ -13,8 +13,8 @@ import type { Statements } from "./statements.js";
  * The key is looked up in the same transaction as the insert, which holds
  * the write lock: no other process can store a holder in between. A task
  * inserted earlier in the batch is found by the same lookup (see schema.ts
- * for how keys are kept). A duplicate id
- * throws, and the transaction with it stores nothing.
+ * for how keys are kept). A duplicate id throws, and the transaction with
+ * it stores nothing, keys included.
  */
 export function enqueueTasks(
   statements: Statements,
