@@ -167,11 +167,30 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * commits, never corrupt the file) and much faster than FULL. The size limit
  * lets the WAL shrink back after a burst instead of keeping its peak size.
  */
-export function configureConnection(db: Database.Database): void {
-  db.pragma("journal_mode = WAL");
+export function configureConnection(db: Database.Database, busyTimeoutMs = 5_000): void {
+  switchToWal(db, busyTimeoutMs);
   db.pragma("synchronous = NORMAL");
   db.pragma("journal_size_limit = 67108864");
   db.pragma("temp_store = MEMORY");
+}
+
+/**
+ * Turns on WAL mode. On a new file that several processes open at once, the
+ * switch can answer SQLITE_BUSY at once, without waiting out the busy
+ * timeout as other statements do; so it is tried again until that timeout.
+ */
+function switchToWal(db: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      const busy = (error as { code?: string }).code === "SQLITE_BUSY";
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
 }
 
 function readVersion(db: Database.Database): number {
