@@ -6,6 +6,7 @@ import type { ClaimedTask, TaskRecord } from "../../task/record.js";
 import { isWaiting, type WorkerType } from "../../task/state.js";
 import type { ClaimRequest } from "../contract.js";
 import { ChangeSet } from "./changes.js";
+import { claimUnderControl } from "./flow.js";
 import { encodeName, type ReadyEntry } from "./names.js";
 import type { QueueListing } from "./ready-index.js";
 import type { FileStore } from "./store.js";
@@ -14,10 +15,27 @@ export function claim(store: FileStore, request: ClaimRequest): ClaimedTask[] {
   const changes = new ChangeSet(store, store.clock.now());
   const claimed: ClaimedTask[] = [];
   try {
+    // One small read while no queue has controls (controls.ts).
+    const controls = store.controls.current();
     // Queues are read strictly in the order given: a later one only fills what is left.
     for (const queue of request.queues) {
       if (claimed.length >= request.limit) break;
-      claimFromQueue(store, changes, encodeName(queue), request, claimed);
+      const queueName = encodeName(queue);
+      const claimUpTo = (until: number) =>
+        claimFromQueue(store, changes, queueName, until, request, claimed);
+
+      const control = controls.size === 0 ? undefined : controls.get(queueName)?.control;
+      if (control === undefined) claimUpTo(request.limit);
+      else
+        claimUnderControl(
+          store,
+          queueName,
+          control,
+          changes.now,
+          request.limit,
+          claimed,
+          claimUpTo,
+        );
     }
     changes.commit();
   } catch (error) {
@@ -31,17 +49,18 @@ function claimFromQueue(
   store: FileStore,
   changes: ChangeSet,
   queueName: string,
+  until: number,
   request: ClaimRequest,
   claimed: ClaimedTask[],
 ): void {
   const listing = store.ready.listing(queueName);
   const before = claimed.length;
-  walk(store, changes, listing, request, claimed);
+  walk(store, changes, listing, until, request, claimed);
 
   // Nothing here, by a listing a while old: read the folder again to be sure.
   if (claimed.length === before && listing.isOld()) {
     listing.refresh(true);
-    walk(store, changes, listing, request, claimed);
+    walk(store, changes, listing, until, request, claimed);
   }
 }
 
@@ -49,12 +68,13 @@ function walk(
   store: FileStore,
   changes: ChangeSet,
   listing: QueueListing,
+  until: number,
   request: ClaimRequest,
   claimed: ClaimedTask[],
 ): void {
   const now = changes.now;
   for (const entry of listing.waiting(now)) {
-    if (claimed.length >= request.limit) return;
+    if (claimed.length >= until) return;
     if (!isDue(entry, now, request.workers)) continue;
 
     listing.drop(entry);

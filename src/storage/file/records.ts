@@ -4,7 +4,8 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { StorageError } from "../../errors.js";
-import type { NewTask, TaskRecord } from "../../task/record.js";
+import type { Dependencies, NewTask, TaskRecord } from "../../task/record.js";
+import type { TaskState } from "../../task/state.js";
 import { createExclusive, isMissing, readBytes, sleepSync, unlinkQuietly } from "./fs-sync.js";
 import type { Layout } from "./layout.js";
 
@@ -40,7 +41,9 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     backoff: task.backoff === null ? null : { ...task.backoff },
     worker: task.worker,
     module: task.module,
-    state: task.runAt > now ? "scheduled" : "pending",
+    idempotencyKey: task.idempotencyKey ?? null,
+    dependencies: copyDependencies(task.dependencies),
+    state: initialState(task, now),
     attempts: 0,
     leaseLosses: 0,
     token: 0,
@@ -51,6 +54,16 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     cancelRequested: false,
     lastError: null,
   };
+}
+
+function initialState(task: NewTask, now: number): TaskState {
+  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
+  return task.runAt > now ? "scheduled" : "pending";
+}
+
+function copyDependencies(dependencies: Dependencies | null | undefined): Dependencies | null {
+  if (!dependencies) return null;
+  return { on: [...dependencies.on], pass: dependencies.pass };
 }
 
 /**
@@ -127,7 +140,11 @@ function decode(bytes: Buffer): StoredTask | null {
 
   const json = bytes.subarray(newline + 1, newline + 1 + Number(header[1]));
   if (json.length !== Number(header[1]) || checksum(json) !== header[2]) return null;
-  return JSON.parse(json.toString("utf8")) as StoredTask;
+  const stored = JSON.parse(json.toString("utf8")) as StoredTask;
+  // Records written before keys and dependencies existed lack the two fields.
+  stored.task.idempotencyKey ??= null;
+  stored.task.dependencies ??= null;
+  return stored;
 }
 
 /** FNV-1a, 32 bits: enough to catch a read that overlapped a write. */
