@@ -11,6 +11,8 @@ export function enqueueTests({ it }: Harness): void {
     const record = await storage.getTask("a");
     assert.deepEqual(record, {
       ...task,
+      idempotencyKey: null,
+      dependencies: null,
       state: "pending",
       attempts: 0,
       leaseLosses: 0,

@@ -14,7 +14,7 @@ const finishedFor = (id: string) => (s: StorageSignal) =>
 async function untilHeard(
   log: SignalLog,
   match: (s: StorageSignal) => boolean,
-  act: () => Promise<void>,
+  act: () => Promise<unknown>,
 ): Promise<void> {
   for (let round = 1; ; round += 1) {
     await act();

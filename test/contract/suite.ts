@@ -5,12 +5,17 @@ import { describe } from "node:test";
 import { cancelTests } from "./cancel.js";
 import { claimTests } from "./claim.js";
 import { concurrencyTests } from "./concurrency.js";
+import { controlTests } from "./controls.js";
+import { deadLetterTests } from "./dead-letters.js";
+import { dependencyTests } from "./dependencies.js";
 import { enqueueTests } from "./enqueue.js";
 import type { BackendFixture } from "./fixture.js";
 import { makeHarness } from "./harness.js";
 import { inspectionTests } from "./inspection.js";
+import { keyTests } from "./keys.js";
 import { leaseTests } from "./lease.js";
 import { maintainTests } from "./maintain.js";
+import { scheduleTests } from "./schedules.js";
 import { settleTests } from "./settle.js";
 import { signalTests } from "./signals.js";
 
@@ -33,5 +38,10 @@ export function runContractSuite(backendName: string, fixture: BackendFixture): 
     describe("maintain", () => maintainTests(harness));
     describe("signals", () => signalTests(harness));
     describe("handles and concurrent claimers", () => concurrencyTests(harness));
+    describe("idempotency keys", () => keyTests(harness));
+    describe("dependencies and blocked tasks", () => dependencyTests(harness));
+    describe("requeue and purge", () => deadLetterTests(harness));
+    describe("queue controls", () => controlTests(harness));
+    describe("schedules", () => scheduleTests(harness));
   });
 }

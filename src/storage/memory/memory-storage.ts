@@ -9,14 +9,20 @@ import {
   type Lease,
   type MaintenanceOptions,
   type MaintenanceReport,
+  type PurgeFilter,
+  type QueueControl,
+  type RequeueOutcome,
+  type ScheduleEvent,
   type Settlement,
   type Storage,
   type StorageSignal,
+  type StoredSchedule,
   systemClock,
   type TaskCounts,
   type TaskFilter,
   type TaskOutcome,
 } from "../contract.js";
+import * as flow from "./flow.js";
 import { maintain } from "./maintain.js";
 import { dropNamedStore, namedStore } from "./registry.js";
 import { MemoryStore } from "./store.js";
@@ -54,8 +60,8 @@ export class MemoryStorage implements Storage {
     this.detach = this.store.attach((signal) => this.deliver(signal));
   }
 
-  async enqueue(tasks: readonly NewTask[]): Promise<void> {
-    transitions.enqueue(this.open(), tasks, this.clock.now());
+  async enqueue(tasks: readonly NewTask[]): Promise<string[]> {
+    return transitions.enqueue(this.open(), tasks, this.clock.now());
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
@@ -76,6 +82,48 @@ export class MemoryStorage implements Storage {
 
   async cancel(id: string, reason: string): Promise<CancelOutcome> {
     return transitions.cancel(this.open(), id, reason, this.clock.now());
+  }
+
+  async unblock(ids: readonly string[]): Promise<string[]> {
+    return flow.unblock(this.open(), ids, this.clock.now());
+  }
+
+  async requeue(id: string): Promise<RequeueOutcome> {
+    return flow.requeue(this.open(), id, this.clock.now());
+  }
+
+  async purge(filter: PurgeFilter): Promise<number> {
+    return flow.purge(this.open(), filter);
+  }
+
+  async setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    flow.setQueueControl(this.open(), queue, control);
+  }
+
+  async queueControls(): Promise<Record<string, QueueControl>> {
+    return structuredClone(Object.fromEntries(this.open().controls));
+  }
+
+  async putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    return flow.putSchedule(this.open(), { id, data, expectedVersion, event }, this.clock.now());
+  }
+
+  async getSchedule(id: string): Promise<StoredSchedule | null> {
+    const stored = this.open().schedules.get(id);
+    return stored ? { ...stored } : null;
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    return flow.listSchedules(this.open()).map((stored) => ({ ...stored }));
+  }
+
+  async deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return flow.deleteSchedule(this.open(), id, event, this.clock.now());
   }
 
   async getTask(id: string): Promise<TaskRecord | null> {

@@ -1,6 +1,7 @@
 import type { TaskEvent, TaskEventType } from "../../events/types.js";
 import type { TaskRecord } from "../../task/record.js";
-import type { StorageSignal } from "../contract.js";
+import { isFinal, isWaiting } from "../../task/state.js";
+import type { QueueControl, StorageSignal, StoredSchedule } from "../contract.js";
 import { WaitingIndex } from "./waiting-index.js";
 
 /** A stored task with what the record itself does not carry. */
@@ -28,6 +29,13 @@ export class MemoryStore {
   /** Every task by id; a Map keeps insertion order, which is enqueue order. */
   readonly tasks = new Map<string, Slot>();
   readonly waiting = new WaitingIndex();
+  /** Idempotency key to the id of the task that took it; the key is held while that task lives. */
+  readonly keys = new Map<string, string>();
+  /** Queues with controls other than the defaults. */
+  readonly controls = new Map<string, QueueControl>();
+  /** Per rate-limited queue: the current window's start and the claims counted in it. */
+  readonly windows = new Map<string, { start: number; count: number }>();
+  readonly schedules = new Map<string, StoredSchedule>();
 
   /** Whether `log` stores events, for the operation running now (see MemoryStorage.open). */
   recordEvents = true;
@@ -37,7 +45,7 @@ export class MemoryStore {
   private nextOrder = 1;
   private readonly sinks = new Set<(signal: StorageSignal) => void>();
 
-  /** Stores a new task and, when it waits, makes it claimable. */
+  /** Stores a new task and, when it waits (not blocked), makes it claimable. */
   insert(record: TaskRecord): Slot {
     const slot: Slot = {
       record,
@@ -47,7 +55,7 @@ export class MemoryStore {
       entry: null,
     };
     this.tasks.set(record.id, slot);
-    this.waiting.add(slot);
+    if (isWaiting(record.state)) this.waiting.add(slot);
     return slot;
   }
 
@@ -63,11 +71,16 @@ export class MemoryStore {
     this.tasks.delete(id);
   }
 
+  /** The id of the live task holding `key`, if any. */
+  keyHolder(key: string): string | undefined {
+    const id = this.keys.get(key);
+    const holder = id === undefined ? undefined : this.tasks.get(id);
+    return holder && !isFinal(holder.record.state) ? id : undefined;
+  }
+
   /** Appends the event of a transition `record` just made. */
   log(record: TaskRecord, type: TaskEventType, at: number, detail: EventDetail = {}): void {
-    if (!this.recordEvents) return;
-    const event: TaskEvent = {
-      seq: this.nextSeq++,
+    this.append({
       taskId: record.id,
       type,
       at,
@@ -75,12 +88,18 @@ export class MemoryStore {
       name: record.name,
       attempt: record.attempts,
       ...detail,
-    };
+    });
+  }
+
+  /** Appends an event, giving it the next seq. */
+  append(fields: Omit<TaskEvent, "seq">): void {
+    if (!this.recordEvents) return;
+    const event: TaskEvent = { seq: this.nextSeq++, ...fields };
     this.events.push(event);
 
-    const own = this.eventsByTask.get(record.id);
+    const own = this.eventsByTask.get(event.taskId);
     if (own) own.push(event);
-    else this.eventsByTask.set(record.id, [event]);
+    else this.eventsByTask.set(event.taskId, [event]);
   }
 
   eventsOf(taskId: string): readonly TaskEvent[] {

@@ -3,7 +3,7 @@
 // sends its signals only once every change is made.
 import { InvalidArgumentError } from "../../errors.js";
 import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
-import { isFinal, isWaiting } from "../../task/state.js";
+import { isFinal, isWaiting, type TaskState } from "../../task/state.js";
 import type {
   CancelOutcome,
   ClaimRequest,
@@ -11,6 +11,7 @@ import type {
   Lease,
   Settlement,
 } from "../contract.js";
+import { allowance, countClaims } from "./controls.js";
 import type { MemoryStore, Slot } from "./store.js";
 
 /** A stored record built from what the caller handed in, sharing no object with it. */
@@ -30,7 +31,9 @@ function newRecord(task: NewTask, now: number): TaskRecord {
     backoff: task.backoff === null ? null : { ...task.backoff },
     worker: task.worker,
     module: task.module,
-    state: task.runAt > now ? "scheduled" : "pending",
+    idempotencyKey: task.idempotencyKey ?? null,
+    dependencies: task.dependencies ? structuredClone(task.dependencies) : null,
+    state: initialState(task, now),
     attempts: 0,
     leaseLosses: 0,
     token: 0,
@@ -41,6 +44,12 @@ function newRecord(task: NewTask, now: number): TaskRecord {
     cancelRequested: false,
     lastError: null,
   };
+}
+
+/** Where a new task starts: blocked behind dependencies, or waiting for its time or a worker. */
+export function initialState(task: NewTask, now: number): TaskState {
+  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
+  return task.runAt > now ? "scheduled" : "pending";
 }
 
 function clearLease(record: TaskRecord): void {
@@ -55,10 +64,12 @@ function held(store: MemoryStore, lease: Lease): Slot | undefined {
   return holds ? slot : undefined;
 }
 
-export function enqueue(store: MemoryStore, tasks: readonly NewTask[], now: number): void {
+export function enqueue(store: MemoryStore, tasks: readonly NewTask[], now: number): string[] {
+  const { answers, stored } = resolveKeys(store, tasks);
+
   // Every id is checked before anything is stored, so a batch is all or nothing.
   const ids = new Set<string>();
-  for (const task of tasks) {
+  for (const task of stored) {
     if (ids.has(task.id) || store.tasks.has(task.id)) {
       throw new InvalidArgumentError(
         `a task with id ${task.id} already exists; nothing was stored`,
@@ -67,14 +78,40 @@ export function enqueue(store: MemoryStore, tasks: readonly NewTask[], now: numb
     ids.add(task.id);
   }
 
-  for (const task of tasks) {
+  for (const task of stored) {
     const { record } = store.insert(newRecord(task, now));
+    if (record.idempotencyKey !== null) store.keys.set(record.idempotencyKey, record.id);
     store.log(record, "enqueued", now);
   }
 
-  for (const queue of new Set(tasks.map((task) => task.queue))) {
+  for (const queue of new Set(stored.map((task) => task.queue))) {
     store.signal({ type: "ready", queue });
   }
+  return answers;
+}
+
+/**
+ * Splits a batch into the answer for each task and the tasks to store: a
+ * task whose key a live task (stored, or earlier in the batch) holds is
+ * answered with the holder's id and left out.
+ */
+function resolveKeys(store: MemoryStore, tasks: readonly NewTask[]) {
+  const answers: string[] = [];
+  const stored: NewTask[] = [];
+  const taken = new Map<string, string>();
+
+  for (const task of tasks) {
+    const key = task.idempotencyKey ?? null;
+    const holder = key === null ? undefined : (taken.get(key) ?? store.keyHolder(key));
+    if (holder !== undefined) {
+      answers.push(holder);
+      continue;
+    }
+    if (key !== null) taken.set(key, task.id);
+    answers.push(task.id);
+    stored.push(task);
+  }
+  return { answers, stored };
 }
 
 export function claim(store: MemoryStore, request: ClaimRequest, now: number): ClaimedTask[] {
@@ -82,10 +119,13 @@ export function claim(store: MemoryStore, request: ClaimRequest, now: number): C
 
   // Queues are read strictly in the order given: a later one only fills what is left.
   for (const queue of request.queues) {
-    const room = request.limit - claimed.length;
-    if (room <= 0) break;
+    if (claimed.length >= request.limit) break;
+    const room = allowance(store, queue, request.limit - claimed.length, now);
+    if (room <= 0) continue;
 
-    for (const { record } of store.waiting.take(queue, request.workers, now, room)) {
+    const taken = store.waiting.take(queue, request.workers, now, room);
+    countClaims(store, queue, taken.length, now);
+    for (const { record } of taken) {
       record.state = "running";
       record.attempts += 1;
       record.token += 1;
@@ -204,7 +244,7 @@ export function cancel(store: MemoryStore, id: string, reason: string, now: numb
     store.signal({ type: "cancel", id });
     return "requested";
   }
-  if (!isWaiting(record.state)) return "finished";
+  if (!isWaiting(record.state) && record.state !== "blocked") return "finished";
 
   const error = { name: "TaskCancelledError", message: reason };
   record.state = "cancelled";

@@ -8,9 +8,14 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RequeueOutcome,
+  ScheduleEvent,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
@@ -71,11 +76,11 @@ export class SplitStorage implements Storage {
     if (parts.queue.subscribe) this.subscribe = (listener) => this.listen(listener);
   }
 
-  enqueueWithin?: (connection: unknown, tasks: readonly NewTask[]) => Promise<void>;
+  enqueueWithin?: (connection: unknown, tasks: readonly NewTask[]) => Promise<string[]>;
 
   subscribe?: (listener: (signal: StorageSignal) => void) => () => void;
 
-  enqueue(tasks: readonly NewTask[]): Promise<void> {
+  enqueue(tasks: readonly NewTask[]): Promise<string[]> {
     return this.queue.enqueue(tasks);
   }
 
@@ -103,6 +108,49 @@ export class SplitStorage implements Storage {
 
   cancel(id: string, reason: string): Promise<CancelOutcome> {
     return this.queue.cancel(id, reason);
+  }
+
+  unblock(ids: readonly string[]): Promise<string[]> {
+    return this.queue.unblock(ids);
+  }
+
+  requeue(id: string): Promise<RequeueOutcome> {
+    return this.queue.requeue(id);
+  }
+
+  /** Purges the queue's records; results kept apart go at their own time-to-live. */
+  purge(filter: PurgeFilter): Promise<number> {
+    return this.queue.purge(filter);
+  }
+
+  setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    return this.queue.setQueueControl(queue, control);
+  }
+
+  queueControls(): Promise<Record<string, QueueControl>> {
+    return this.queue.queueControls();
+  }
+
+  /** Schedules live with the queue; their events reach the event store like any other. */
+  putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    return this.queue.putSchedule(id, data, expectedVersion, event);
+  }
+
+  getSchedule(id: string): Promise<StoredSchedule | null> {
+    return this.queue.getSchedule(id);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return this.queue.listSchedules();
+  }
+
+  deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return this.queue.deleteSchedule(id, event);
   }
 
   getTask(id: string): Promise<TaskRecord | null> {
