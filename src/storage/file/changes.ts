@@ -120,7 +120,7 @@ export class ChangeSet {
     if (this.store.recordEvents) this.store.log.append(this.events);
     this.placeAll();
     // After the records say final: a key is free once its holder has ended.
-    releaseKeys(this.store, this.keys.splice(0));
+    if (this.keys.length > 0) releaseKeys(this.store, this.keys.splice(0));
     this.store.signals.emit(this.signals());
   }
 

@@ -15,27 +15,21 @@ export function claim(store: FileStore, request: ClaimRequest): ClaimedTask[] {
   const changes = new ChangeSet(store, store.clock.now());
   const claimed: ClaimedTask[] = [];
   try {
-    // One small read while no queue has controls (controls.ts).
-    const controls = store.controls.current();
     // Queues are read strictly in the order given: a later one only fills what is left.
     for (const queue of request.queues) {
       if (claimed.length >= request.limit) break;
       const queueName = encodeName(queue);
-      const claimUpTo = (until: number) =>
-        claimFromQueue(store, changes, queueName, until, request, claimed);
+      const listing = store.ready.listing(queueName);
 
-      const control = controls.size === 0 ? undefined : controls.get(queueName)?.control;
-      if (control === undefined) claimUpTo(request.limit);
-      else
-        claimUnderControl(
-          store,
-          queueName,
-          control,
-          changes.now,
-          request.limit,
-          claimed,
-          claimUpTo,
-        );
+      // Read from the file only when the listing's generation moved (controls.ts).
+      const control = store.controls.forQueue(queueName, listing.generation);
+      if (control === undefined) {
+        claimFromQueue(store, changes, listing, request.limit, request, claimed);
+        continue;
+      }
+      claimUnderControl(store, queueName, control, changes.now, request.limit, claimed, (until) =>
+        claimFromQueue(store, changes, listing, until, request, claimed),
+      );
     }
     changes.commit();
   } catch (error) {
@@ -48,12 +42,11 @@ export function claim(store: FileStore, request: ClaimRequest): ClaimedTask[] {
 function claimFromQueue(
   store: FileStore,
   changes: ChangeSet,
-  queueName: string,
+  listing: QueueListing,
   until: number,
   request: ClaimRequest,
   claimed: ClaimedTask[],
 ): void {
-  const listing = store.ready.listing(queueName);
   const before = claimed.length;
   walk(store, changes, listing, until, request, claimed);
 

@@ -1,19 +1,22 @@
 // Queue controls: `controls/<queue>.json` per queue with controls other
-// than the defaults, each written whole by a rename, and `controls/version`,
-// a fixed-width counter raised in place after every change, all under
-// `locks/controls`. A handle keeps the controls it last read and the version
-// they go with; a claim reads the version (one `pread` on a file kept open)
-// and reads the controls again only when it moved, so while no queue has
-// controls a claim costs one small read more than before.
-import { closeSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+// than the defaults, each written whole by a rename under `locks/controls`.
+//
+// A claim must see a change at once, in every process, yet a claim from a
+// queue without controls should not pay a read for it. So each change also
+// replaces the queue's addition log (`gen/<queue>`, see addition-log.ts),
+// which every claim already looks at to bring its listing up to date: a
+// handle keeps each queue's control with the listing's generation it was
+// read at, and reads the file again only when the generation moved. The
+// control is written before the log is replaced, so a claim that sees the
+// new log reads the new control.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { QueueControl } from "../contract.js";
-import { createExclusive, listNames, readText, unlinkQuietly } from "./fs-sync.js";
+import { listNames, readText, unlinkQuietly } from "./fs-sync.js";
 import type { Layout } from "./layout.js";
 import { type StoreLocks, withLock } from "./locks.js";
 import { encodeName } from "./names.js";
-
-const VERSION_WIDTH = 14;
+import type { ReadyIndex } from "./ready-index.js";
 
 /** What a control file holds: the queue's real name, which its file name may only hash. */
 interface ControlFile {
@@ -21,13 +24,10 @@ interface ControlFile {
   control: QueueControl;
 }
 
-/** Makes `controls/version` in a store made before controls existed. */
-export function prepareControlsVersion(root: string): void {
-  createExclusive(join(root, "controls", "version"), formatVersion(0));
-}
-
-function formatVersion(version: number): string {
-  return `${version.toString(16).padStart(VERSION_WIDTH, "0")}\n`;
+/** A queue's control as a handle last read it, and the listing generation it was read at. */
+interface Cached {
+  generation: number;
+  control: QueueControl | undefined;
 }
 
 /** Whether a control is the defaults: not paused, no limits. */
@@ -37,34 +37,41 @@ export function isDefaultControl(control: QueueControl): boolean {
 
 /** One handle's view of the stored controls. */
 export class QueueControls {
-  private fd = -1;
-  private seen = -1;
-  private readonly buffer = Buffer.alloc(VERSION_WIDTH);
-  private byQueueName = new Map<string, ControlFile>();
+  private readonly cached = new Map<string, Cached>();
 
-  constructor(private readonly layout: Layout) {}
+  constructor(
+    private readonly layout: Layout,
+    private readonly ready: ReadyIndex,
+  ) {}
 
-  /** The controls by queue file name, read again only when the version moved. */
-  current(): ReadonlyMap<string, ControlFile> {
-    const version = this.version();
-    if (version !== this.seen) {
-      this.byQueueName = this.readAll();
-      this.seen = version;
-    }
-    return this.byQueueName;
+  /**
+   * A queue's control (by its file name), or undefined for the defaults.
+   * `generation` is its listing's, just brought up to date by the claim.
+   */
+  forQueue(queueName: string, generation: number): QueueControl | undefined {
+    const cached = this.cached.get(queueName);
+    if (cached?.generation === generation) return cached.control;
+
+    const control = readControl(this.layout.controlFile(queueName))?.control;
+    this.cached.set(queueName, { generation, control });
+    return control;
   }
 
-  /** Every queue's stored controls, by queue name. */
+  /** Every queue's stored controls, by queue name, read from the files. */
   all(): Record<string, QueueControl> {
     const found: Record<string, QueueControl> = {};
-    for (const { queue, control } of this.current().values()) found[queue] = copyControl(control);
+    for (const name of listNames(this.layout.controls)) {
+      if (!name.endsWith(".json")) continue;
+      const file = readControl(join(this.layout.controls, name));
+      if (file) found[file.queue] = copyControl(file.control);
+    }
     return found;
   }
 
   /**
    * Stores or removes a queue's controls under the controls lock. `seed`
-   * runs with the new file in place and the version raised, under the
-   * queue's own lock when the control has a limit.
+   * runs once the new control is visible, under the queue's own lock, when
+   * the control limits concurrency.
    */
   set(locks: StoreLocks, queue: string, control: QueueControl | null, seed: () => void): void {
     const queueName = encodeName(queue);
@@ -73,14 +80,14 @@ export class QueueControls {
     withLock(locks.controls, () => {
       if (control === null || isDefaultControl(control)) {
         unlinkQuietly(path);
-        this.raiseVersion();
+        this.ready.renew(queueName);
         return;
       }
 
       const write = () => {
         const file: ControlFile = { queue, control: copyControl(control) };
         this.layout.writeAtomically(path, JSON.stringify(file));
-        this.raiseVersion();
+        this.ready.renew(queueName);
         if (control.concurrency !== null) seed();
       };
       if (control.concurrency === null && control.rateLimit === null) {
@@ -93,34 +100,11 @@ export class QueueControls {
       withLock(locks.queue(queueName), write);
     });
   }
+}
 
-  close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-  }
-
-  private version(): number {
-    if (this.fd < 0) this.fd = openSync(join(this.layout.controls, "version"), "r+");
-    readSync(this.fd, this.buffer, 0, VERSION_WIDTH, 0);
-    return Number.parseInt(this.buffer.toString("latin1"), 16);
-  }
-
-  /** The caller holds the controls lock. */
-  private raiseVersion(): void {
-    const next = this.version() + 1;
-    writeSync(this.fd, formatVersion(next), 0, "latin1");
-  }
-
-  private readAll(): Map<string, ControlFile> {
-    const found = new Map<string, ControlFile>();
-    for (const name of listNames(this.layout.controls)) {
-      if (!name.endsWith(".json")) continue;
-      const text = readText(join(this.layout.controls, name));
-      if (text === null) continue;
-      found.set(name.slice(0, -".json".length), JSON.parse(text) as ControlFile);
-    }
-    return found;
-  }
+function readControl(path: string): ControlFile | null {
+  const text = readText(path);
+  return text === null ? null : (JSON.parse(text) as ControlFile);
 }
 
 function copyControl(control: QueueControl): QueueControl {

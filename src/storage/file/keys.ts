@@ -85,7 +85,6 @@ export function writeKeyFiles(
 
 /** Removes the key files that still name these tasks, taking the keys lock. */
 export function releaseKeys(store: FileStore, keys: readonly HeldKey[]): void {
-  if (keys.length === 0) return;
   withLock(store.locks.keys, () => {
     for (const { key, id } of keys) {
       const path = store.layout.keyFile(encodeName(key));

@@ -3,7 +3,6 @@ import { mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { OmniQError, StorageError } from "../../errors.js";
 import { type Clock, type Storage, systemClock } from "../contract.js";
-import { prepareControlsVersion } from "./controls.js";
 import { formatCounters, INITIAL_COUNTERS } from "./counters.js";
 import { errorCode, readText } from "./fs-sync.js";
 import { FOLDERS } from "./layout.js";
@@ -69,7 +68,6 @@ function prepareFolder(root: string): void {
   for (const folder of FOLDERS) mkdirSync(join(root, folder), { recursive: true });
   // After the format check: a store of this format made before the locks existed gets them now.
   prepareLocks(root);
-  prepareControlsVersion(root);
 }
 
 /**

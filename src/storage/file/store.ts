@@ -30,13 +30,12 @@ export class FileStore {
     this.ready = new ReadyIndex(this.layout);
     this.signals = new SignalChannel(root, this.layout.signals, watchOthers);
     this.locks = new StoreLocks(this.layout.locks);
-    this.controls = new QueueControls(this.layout);
+    this.controls = new QueueControls(this.layout, this.ready);
   }
 
   close(): void {
     this.signals.close();
     this.ready.close();
     this.log.close();
-    this.controls.close();
   }
 }
