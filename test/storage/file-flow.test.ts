@@ -3,7 +3,7 @@
 // between processes, not only between handles of one process.
 import assert from "node:assert/strict";
 import { type ChildProcess, fork } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,6 +114,25 @@ describe("files backend: a store made before keys, dependencies and controls", (
       assert.equal((await storage.claim(claimRequest({ limit: 2 }))).length, 2);
       await storage.setQueueControl("default", { paused: false, concurrency: 3, rateLimit: null });
       assert.equal((await storage.claim(claimRequest({ limit: 5 }))).length, 1);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("a record without key and dependencies is written without the two fields", async () => {
+    const root = freshRoot();
+    const storage = await openFileStorage(`file://${root}`, { clock: new ManualClock(START) });
+    try {
+      const dependencies = { on: ["plain"], pass: "none" as const };
+      await storage.enqueue([newTask({ id: "plain" }), newTask({ id: "waits", dependencies })]);
+      const text = (id: string) => readFileSync(join(root, "tasks", `${id}.json`), "utf8");
+      assert.ok(!text("plain").includes("idempotencyKey"));
+      assert.ok(text("waits").includes('"dependencies":{"on":["plain"]'));
+
+      const [claimed] = await storage.claim(claimRequest());
+      assert.equal(claimed?.idempotencyKey, null);
+      assert.equal(claimed?.dependencies, null);
+      assert.deepEqual((await storage.getTask("waits"))?.dependencies, dependencies);
     } finally {
       await storage.close();
     }

@@ -41,8 +41,6 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     backoff: task.backoff === null ? null : { ...task.backoff },
     worker: task.worker,
     module: task.module,
-    idempotencyKey: task.idempotencyKey ?? null,
-    dependencies: copyDependencies(task.dependencies),
     state: initialState(task, now),
     attempts: 0,
     leaseLosses: 0,
@@ -53,6 +51,9 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     finishedAt: null,
     cancelRequested: false,
     lastError: null,
+    // Last, so that `encode` can leave them out while both are null.
+    idempotencyKey: task.idempotencyKey ?? null,
+    dependencies: copyDependencies(task.dependencies),
   };
 }
 
@@ -125,8 +126,17 @@ export class RecordFiles {
   }
 }
 
+/**
+ * The task's two last fields while both are null, as JSON writes them. The
+ * text cannot occur inside a string value (its quotes would be escaped), so
+ * it is the task's own. Most tasks have neither; leaving the text out keeps
+ * their records as small, and as quick to write and check, as before the
+ * fields existed; `decode` puts them back.
+ */
+const NO_KEY_NOR_DEPENDENCIES = ',"idempotencyKey":null,"dependencies":null}';
+
 function encode(stored: StoredTask): Buffer {
-  const json = Buffer.from(JSON.stringify(stored));
+  const json = Buffer.from(JSON.stringify(stored).replace(NO_KEY_NOR_DEPENDENCIES, "}"));
   return Buffer.concat([Buffer.from(`omniq ${json.length} ${checksum(json)}\n`), json]);
 }
 
@@ -141,7 +151,7 @@ function decode(bytes: Buffer): StoredTask | null {
   const json = bytes.subarray(newline + 1, newline + 1 + Number(header[1]));
   if (json.length !== Number(header[1]) || checksum(json) !== header[2]) return null;
   const stored = JSON.parse(json.toString("utf8")) as StoredTask;
-  // Records written before keys and dependencies existed lack the two fields.
+  // Left out while null (see `encode`), and absent from records older than the fields.
   stored.task.idempotencyKey ??= null;
   stored.task.dependencies ??= null;
   return stored;
