@@ -8,7 +8,9 @@
 // handle keeps each queue's control with the listing's generation it was
 // read at, and reads the file again only when the generation moved. The
 // control is written before the log is replaced, so a claim that sees the
-// new log reads the new control.
+// new log reads the new control. (Like any replacement of the log, it may
+// hide a marker added at that very instant from other handles until their
+// next full listing, as ready-index.ts describes.)
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { QueueControl } from "../contract.js";

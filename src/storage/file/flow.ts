@@ -7,6 +7,11 @@
 //   tasks no longer running (settles need not know about marks, so their
 //   path is unchanged). Setting a limit marks the queue's running tasks.
 // - rate: `rate/<queue>` holds the current window's start and claims.
+//
+// One race is left open: a claim in another process that looked at the
+// queue's controls just before a first limit was set, and leases its tasks
+// just after that set marked the running ones, is not counted until those
+// tasks end. It takes a claim and the set within microseconds of each other.
 import { join } from "node:path";
 import type { ClaimedTask } from "../../task/record.js";
 import type { QueueControl } from "../contract.js";
