@@ -52,3 +52,14 @@ export const countPrimes = defineTask(
     return count;
   },
 );
+
+export const add = defineTask("add", (x: number, y: number) => x + y);
+
+/** Adds up a list: the final task of a group gets its members' results as one. */
+export const total = defineTask("total", (values: number[]) => values.reduce((a, b) => a + b, 0));
+
+/** What a schedule runs: says when it ran, by its tick's task id (`schedule@time`). */
+export const report = defineTask("report", (what: string) => {
+  const tick = Number(currentTask()?.id.split("@")[1]);
+  return `${what} for ${new Date(tick).toISOString()}`;
+});

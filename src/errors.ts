@@ -106,6 +106,15 @@ export class UnknownTaskError extends OmniQError {
   }
 }
 
+/** No schedule has this id. */
+export class UnknownScheduleError extends OmniQError {
+  override name = "UnknownScheduleError";
+
+  constructor(readonly scheduleId: string) {
+    super(`no schedule with id ${scheduleId}`);
+  }
+}
+
 /**
  * Thrown by task code to say that trying again cannot help: the task fails
  * for good at once, whatever retries are left.

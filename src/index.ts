@@ -19,14 +19,20 @@ export {
   TaskExpiredError,
   TaskFailedError,
   TaskTimeoutError,
+  UnknownScheduleError,
   UnknownTaskError,
   UnrunnableTaskError,
   WorkerLostError,
 } from "./errors.js";
 export type { TaskEvent, TaskEventType } from "./events/types.js";
 export { withOptions } from "./omniq/build-task.js";
+export type { ChainStep, GroupIds } from "./omniq/flows.js";
 export type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./omniq/omniq.js";
 export { OmniQ } from "./omniq/omniq.js";
+export type { PurgeOptions, QueueLimits } from "./omniq/queues.js";
+export type { ScheduleInfo, ScheduleSpec } from "./omniq/schedules.js";
+export type { MissedPolicy } from "./schedule/record.js";
+export type { Trigger } from "./schedule/trigger.js";
 export type {
   CancelOutcome,
   ClaimRequest,
@@ -35,9 +41,15 @@ export type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RateLimit,
+  RequeueOutcome,
+  ScheduleEvent,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
@@ -59,6 +71,7 @@ export type { BackoffOption, EnqueueOptions, TaskOptions } from "./task/options.
 export type {
   BackoffSpec,
   ClaimedTask,
+  Dependencies,
   NewTask,
   TaskErrorInfo,
   TaskRecord,

@@ -8,6 +8,7 @@ import { ConfigError, InvalidArgumentError as OmniQArgumentError } from "../erro
 import { WORKER_TYPES, type WorkerType } from "../task/state.js";
 import { isDuration } from "../util/duration.js";
 import { CliError, EXIT } from "./exit-codes.js";
+import { addInspectCommands } from "./inspect-commands.js";
 import { runWorkerCommand, type WorkerFlags } from "./worker-command.js";
 
 /**
@@ -18,6 +19,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   let command: Promise<number> | undefined;
   const program = buildProgram((flags) => {
     command = runWorkerCommand(flags);
+  });
+  addInspectCommands(program, (work) => {
+    command = work;
   });
 
   try {
@@ -30,7 +34,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 
 function buildProgram(onWorker: (flags: WorkerFlags) => void): Command {
   const program = new Command("omniq")
-    .description("omniq: a task queue for Node.js. Run workers from the command line.")
+    .description(
+      "omniq: a task queue for Node.js. Run workers and inspect queues from the command line.",
+    )
     .version(packageVersion(), "-v, --version")
     .exitOverride()
     .configureOutput({

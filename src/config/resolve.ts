@@ -133,6 +133,7 @@ function completeWorker(
     abortGraceMs: optionalMs(worker.abortGrace, "worker.abortGrace"),
     blockWarningMs: optionalMs(worker.blockWarning, "worker.blockWarning"),
     livenessCheckMs: optionalMs(worker.livenessCheck, "worker.livenessCheck"),
+    coordinate: worker.coordinate ?? true,
     memoryLimitMb: worker.memoryLimitMb,
     recycleAfterTasks: worker.recycleAfterTasks,
     recycleAboveMb: worker.recycleAboveMb,

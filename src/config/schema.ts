@@ -72,6 +72,7 @@ const workerOptions = z.strictObject({
   abortGrace: duration(0).optional(),
   blockWarning: duration(1).optional(),
   livenessCheck: duration(0).optional(),
+  coordinate: z.boolean().describe("true or false").optional(),
   memoryLimitMb: wholeNumber(16, 1_000_000).optional(),
   recycleAfterTasks: wholeNumber(1).optional(),
   recycleAboveMb: wholeNumber(1, 1_000_000).optional(),

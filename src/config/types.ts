@@ -70,6 +70,11 @@ export interface WorkerOptionsInput {
    * `WorkerOptions.livenessCheck`. `0` turns it off. @default "10s"
    */
   livenessCheck?: Duration;
+  /**
+   * Fire due schedules and move on tasks whose dependencies completed (see
+   * `WorkerOptions.coordinate`). @default true
+   */
+  coordinate?: boolean;
   /** Threads and processes: heap limit of each, in MB. @default Node's own */
   memoryLimitMb?: number;
   /** Threads and processes: replace each after this many tasks. @default never */
@@ -150,6 +155,7 @@ export interface WorkerConfig {
   abortGraceMs: number | undefined;
   blockWarningMs: number | undefined;
   livenessCheckMs: number | undefined;
+  coordinate: boolean;
   memoryLimitMb: number | undefined;
   recycleAfterTasks: number | undefined;
   recycleAboveMb: number | undefined;

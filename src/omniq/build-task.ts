@@ -5,7 +5,7 @@ import { isTaskDefinition, type TaskCall, type TaskDefinition } from "../task/de
 import { newTaskId } from "../task/id.js";
 import { localName } from "../task/local.js";
 import type { BackoffOption, EnqueueOptions } from "../task/options.js";
-import type { BackoffSpec, NewTask } from "../task/record.js";
+import type { BackoffSpec, Dependencies, NewTask } from "../task/record.js";
 import { WORKER_TYPES, type WorkerType } from "../task/state.js";
 import { toMs } from "../util/duration.js";
 
@@ -61,7 +61,50 @@ export function buildTask(call: TaskCall, context: BuildContext): NewTask {
     backoff: pickBackoff(options.backoff, context.defaults.backoff, where),
     worker,
     module: identity.module,
+    idempotencyKey: pickKey(options.idempotencyKey, where),
+    dependencies: pickDependencies(options, where),
   };
+}
+
+function pickKey(key: unknown, where: string): string | null {
+  if (key === undefined) return null;
+  if (typeof key !== "string" || key.length === 0 || key.length > 500) {
+    throw new InvalidArgumentError(
+      `${where} option idempotencyKey: ${JSON.stringify(key)} is not allowed; use a string of 1 to 500 characters`,
+    );
+  }
+  return key;
+}
+
+const PASS_MODES = ["none", "value", "list"];
+
+function pickDependencies(
+  options: Pick<EnqueueOptions, "dependsOn" | "passResults">,
+  where: string,
+): Dependencies | null {
+  const { dependsOn, passResults = "none" } = options;
+  if (!PASS_MODES.includes(passResults)) {
+    throw new InvalidArgumentError(
+      `${where} option passResults: ${JSON.stringify(passResults)} is not allowed; use "none", "value" or "list"`,
+    );
+  }
+  if (dependsOn === undefined || dependsOn.length === 0) {
+    if (passResults !== "none") {
+      throw new InvalidArgumentError(
+        `${where} option passResults: "${passResults}" needs dependsOn with at least one task id`,
+      );
+    }
+    return null;
+  }
+
+  const wrong =
+    !Array.isArray(dependsOn) || dependsOn.some((id) => typeof id !== "string" || id === "");
+  if (wrong || dependsOn.length > 1_000) {
+    throw new InvalidArgumentError(
+      `${where} option dependsOn: ${JSON.stringify(dependsOn)} is not allowed; use a list of 1 to 1000 task ids`,
+    );
+  }
+  return { on: [...new Set(dependsOn)], pass: passResults };
 }
 
 interface Identity {

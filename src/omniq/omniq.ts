@@ -3,12 +3,8 @@ import type { OmniQLogger } from "../config/logger.js";
 import { resolveConfig } from "../config/resolve.js";
 import type { OmniQConfig, OmniQConfigInput } from "../config/types.js";
 import {
-  ConfigError,
   InvalidArgumentError,
   ResultTimeoutError,
-  TaskCancelledError,
-  TaskExpiredError,
-  TaskFailedError,
   toErrorInfo,
   UnknownTaskError,
 } from "../errors.js";
@@ -17,24 +13,30 @@ import type { TaskEvent } from "../events/types.js";
 import type {
   CancelOutcome,
   Clock,
+  QueueControl,
+  RequeueOutcome,
   Storage,
   TaskCounts,
   TaskFilter,
-  TaskOutcome,
 } from "../storage/contract.js";
 import { systemClock } from "../storage/contract.js";
-import { openStorage } from "../storage/open.js";
-import { splitStorage } from "../storage/split/open.js";
 import type { TaskCall, TaskDefinition } from "../task/define.js";
-import type { TaskRecord } from "../task/record.js";
+import type { NewTask, TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
-import { redactUrl } from "../util/redact.js";
-import { createWorker } from "../workers/factory.js";
 import type { WorkerHealth, WorkerStatus } from "../workers/liveness.js";
-import { workerSettingsFromConfig } from "../workers/options.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
+import { type ChainStep, chainCalls, type GroupIds, groupCalls } from "./flows.js";
+import { makeWorkers, openStores, unpack } from "./open.js";
+import {
+  type PurgeOptions,
+  purgeAll,
+  type QueueLimits,
+  updateControl,
+  withLimits,
+} from "./queues.js";
 import { ResultWaiter } from "./result-waiter.js";
+import * as schedules from "./schedules.js";
 
 declare const resultType: unique symbol;
 
@@ -159,18 +161,69 @@ export class OmniQ implements AsyncDisposable {
       now,
     };
     const tasks = calls.map((call) => buildTask(call, context));
+    await this.checkDependencies(tasks);
 
+    let ids: string[];
     if (options.within === undefined) {
-      await this.storage.enqueue(tasks);
+      ids = await this.storage.enqueue(tasks);
     } else if (this.storage.enqueueWithin) {
-      await this.storage.enqueueWithin(options.within, tasks);
+      ids = await this.storage.enqueueWithin(options.within, tasks);
     } else {
       throw new InvalidArgumentError(
         "enqueueMany within a transaction needs a backend that shares the application's " +
           "database (postgres://); this storage cannot take part in your transaction",
       );
     }
-    return tasks.map((task) => task.id);
+    if (tasks.some((task) => task.dependencies)) {
+      for (const worker of this.workers) worker.dependentsEnqueued();
+    }
+    return ids as TaskId[];
+  }
+
+  /**
+   * Enqueues a chain in one batch: each step waits for the one before and
+   * gets its result as its first argument. A step is `task.after(...rest)`
+   * (its own arguments follow the previous result) or a bare task; the
+   * first step is `task.call(...args)`. If a step
+   * fails for good, the steps after it are cancelled. Answers the ids in
+   * order; the last one's result is the chain's.
+   */
+  async chain(steps: readonly ChainStep[]): Promise<TaskId[]> {
+    this.checkOpen();
+    return this.enqueueMany(chainCalls(steps, this.clock.now()));
+  }
+
+  /**
+   * Enqueues a group in one batch: the members run independently; `final`,
+   * if given, waits for all of them and gets their results as an array, as
+   * its first argument (fan-out, then fan-in).
+   */
+  async group(members: readonly TaskCall[], final?: ChainStep): Promise<GroupIds> {
+    this.checkOpen();
+    const { calls, ids } = groupCalls(members, final, this.clock.now());
+    await this.enqueueMany(calls);
+    return ids;
+  }
+
+  /**
+   * A task may depend only on tasks already stored or earlier in its batch,
+   * so that no task waits for one that never comes, nor for itself.
+   */
+  private async checkDependencies(tasks: readonly NewTask[]): Promise<void> {
+    const earlier = new Set<string>();
+    for (const task of tasks) {
+      for (const id of task.dependencies?.on ?? []) {
+        if (earlier.has(id)) continue;
+        if (id === task.id || (await this.storage.getOutcome(id)) === null) {
+          throw new InvalidArgumentError(
+            `enqueue(${task.name}) option dependsOn: ${id} is not a stored task nor one earlier ` +
+              "in the same batch; nothing was stored",
+          );
+        }
+        earlier.add(id);
+      }
+      earlier.add(task.id);
+    }
   }
 
   /**
@@ -254,6 +307,131 @@ export class OmniQ implements AsyncDisposable {
     return this.storage.countTasks();
   }
 
+  /** Tasks that failed for good (the dead letters), with their last error and attempts. */
+  async listDeadLetters(filter: Omit<TaskFilter, "state"> = {}): Promise<TaskRecord[]> {
+    this.checkOpen();
+    return this.storage.listTasks({ ...filter, state: "failed" });
+  }
+
+  /**
+   * Enqueues again a task that failed for good, was cancelled or expired,
+   * under its own id, with its attempts counted from zero.
+   */
+  async retry(id: string): Promise<RequeueOutcome> {
+    this.checkOpen();
+    return this.storage.requeue(id);
+  }
+
+  /** Deletes finished tasks and their results; answers how many. */
+  async purge(options: PurgeOptions = {}): Promise<number> {
+    this.checkOpen();
+    return purgeAll(this.storage, options, this.clock.now());
+  }
+
+  /** Stops every worker from starting the queue's tasks; those running go on. */
+  async pauseQueue(queue: string): Promise<void> {
+    this.checkOpen();
+    await updateControl(this.storage, queue, (control) => ({ ...control, paused: true }));
+  }
+
+  async resumeQueue(queue: string): Promise<void> {
+    this.checkOpen();
+    await updateControl(this.storage, queue, (control) => ({ ...control, paused: false }));
+  }
+
+  /**
+   * Sets a queue's limits, which hold across every worker and process:
+   * `{ concurrency: 5, rateLimit: { max: 100, interval: "1m" } }`; null removes one.
+   */
+  async setQueueLimits(queue: string, limits: QueueLimits): Promise<void> {
+    this.checkOpen();
+    await updateControl(this.storage, queue, (control) => withLimits(control, limits));
+  }
+
+  /** The queues that are paused or limited, with their controls. */
+  async queueControls(): Promise<Record<string, QueueControl>> {
+    this.checkOpen();
+    return this.storage.queueControls();
+  }
+
+  /**
+   * Enqueues `task` with `args` at every tick of `spec` (a cron expression
+   * or an interval), however many workers run: each tick enqueues one task.
+   * Per-task options come from `task.with({...})`. Answers the schedule's id.
+   */
+  async schedule<A extends unknown[], R>(
+    task: TaskDefinition<A, R>,
+    spec: schedules.ScheduleSpec,
+    ...args: A
+  ): Promise<string> {
+    this.checkOpen();
+    if (typeof task === "function") {
+      throw new InvalidArgumentError(
+        "schedule: a plain function cannot be scheduled, since any worker may fire it; " +
+          'define it as a task in a module of its own: defineTask("name", fn)',
+      );
+    }
+    const now = this.clock.now();
+    const context = {
+      defaults: this.config.defaults,
+      defaultWorker: this.config.defaultWorker,
+      now,
+    };
+    const template = buildTask({ task: task as TaskCall["task"], args }, context);
+    return schedules.createSchedule(this.storage, spec, template, now);
+  }
+
+  /** Stops a schedule's ticks until `resumeSchedule`. */
+  async pauseSchedule(id: string): Promise<void> {
+    this.checkOpen();
+    await schedules.pauseSchedule(this.storage, id);
+  }
+
+  /** Resumes a paused schedule at its next tick from now; ticks missed while paused do not fire. */
+  async resumeSchedule(id: string): Promise<void> {
+    this.checkOpen();
+    await schedules.resumeSchedule(this.storage, id, this.clock.now());
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    this.checkOpen();
+    await schedules.deleteSchedule(this.storage, id);
+  }
+
+  async listSchedules(): Promise<schedules.ScheduleInfo[]> {
+    this.checkOpen();
+    return schedules.listSchedules(this.storage);
+  }
+
+  /** One schedule; throws `UnknownScheduleError` for an unknown id. */
+  async getSchedule(id: string): Promise<schedules.ScheduleInfo> {
+    this.checkOpen();
+    return schedules.getSchedule(this.storage, id);
+  }
+
+  /**
+   * The result of the newest run of a schedule, waiting for its first run
+   * if it has not fired yet; `timeout` as for `getResult`.
+   */
+  async getScheduleResult(id: string, options: { timeout?: Duration } = {}): Promise<unknown> {
+    this.checkOpen();
+    const timeoutMs =
+      options.timeout === undefined ? Infinity : toMs(options.timeout, "getScheduleResult timeout");
+    const deadline = Date.now() + timeoutMs;
+
+    for (;;) {
+      const { lastTaskId } = await schedules.getSchedule(this.storage, id);
+      if (lastTaskId !== null) {
+        const left = deadline - Date.now();
+        return this.getResult(lastTaskId, {
+          timeout: Number.isFinite(left) ? Math.max(0, left) : undefined,
+        });
+      }
+      if (Date.now() >= deadline) throw new ResultTimeoutError(id, timeoutMs);
+      await new Promise((resolve) => setTimeout(resolve, this.config.pollIntervalMs));
+    }
+  }
+
   /**
    * Whether this OmniQ's workers claim as they should, one entry per worker
    * type: `stalled` when one does not claim although it has room, `degraded`
@@ -288,63 +466,5 @@ export class OmniQ implements AsyncDisposable {
 
   private checkOpen(): void {
     if (this.closed) throw new InvalidArgumentError("this OmniQ is closed; open a new one");
-  }
-}
-
-/**
- * The storage omniq works on: the queue's backend, with results and events
- * where the configuration puts them (see storage/split/). Closing it closes
- * what it opened, never a `storageInstance` given by the application.
- */
-async function openStores(config: OmniQConfig, options: OpenOptions, clock: Clock) {
-  if (!config.recordEvents && config.events !== config.storage) {
-    throw new ConfigError(
-      "events",
-      `events: a backend for events is set (${redactUrl(config.events)}), but recordEvents is ` +
-        "false, so nothing would go there; unset one of the two",
-    );
-  }
-
-  const given = options.storageInstance;
-  const queue =
-    given ?? (await openStorage(config.storage, { clock, recordEvents: config.recordEvents }));
-  const apart = (url: string) => (url === config.storage ? undefined : url);
-  try {
-    const storage = await splitStorage(queue, {
-      results: apart(config.results),
-      events: config.recordEvents ? apart(config.events) : undefined,
-      recordEvents: config.recordEvents,
-      clock,
-      ownsQueue: !given,
-      onError: (error) =>
-        config.logger.warn({ err: toErrorInfo(error) }, "copying events to the event store failed"),
-    });
-    return { storage, owned: !given || storage !== queue };
-  } catch (error) {
-    if (!given) await queue.close().catch(() => undefined);
-    throw error;
-  }
-}
-
-function makeWorkers(config: OmniQConfig, storage: Storage, clock: Clock): Worker[] {
-  if (config.worker === false) return [];
-  const settings = workerSettingsFromConfig(config, config.worker, clock);
-  return config.worker.types.map((type) => createWorker(type, storage, settings));
-}
-
-function unpack(id: string, outcome: TaskOutcome | null): unknown {
-  if (outcome === null) throw new UnknownTaskError(id);
-
-  switch (outcome.state) {
-    case "completed":
-      return decodeValue(outcome.result ?? "", "result");
-    case "failed":
-      throw new TaskFailedError(id, outcome.error ?? { name: "Error", message: "unknown error" });
-    case "cancelled":
-      throw new TaskCancelledError(id, outcome.error?.message ?? "cancelled");
-    case "expired":
-      throw new TaskExpiredError(id);
-    default:
-      throw new InvalidArgumentError(`task ${id} has not ended (state ${outcome.state})`);
   }
 }

@@ -41,7 +41,16 @@ export interface TaskDefinition<A extends unknown[] = unknown[], R = unknown> {
   with(options: EnqueueOptions): TaskDefinition<A, R> & { readonly enqueueOptions: EnqueueOptions };
   /** Binds arguments, for `enqueueMany`. */
   call(...args: A): TaskCall;
+  /**
+   * Binds every argument but the first, which comes from the task before it:
+   * for a step of `omniq.chain` (the previous result) or a group's final
+   * task (the members' results).
+   */
+  after(...rest: RestAfterFirst<A>): TaskCall;
 }
+
+/** An argument list without its first element. */
+export type RestAfterFirst<A extends unknown[]> = A extends [unknown, ...infer Rest] ? Rest : never;
 
 const registry = new Map<string, TaskDefinition>();
 
@@ -95,6 +104,10 @@ function makeDefinition<A extends unknown[], R>(
     call: (...args: A) => ({
       task: makeDefinition(name, fn, options, module, enqueueOptions),
       args,
+    }),
+    after: (...rest: RestAfterFirst<A>) => ({
+      task: makeDefinition(name, fn, options, module, enqueueOptions),
+      args: rest,
     }),
   };
 }

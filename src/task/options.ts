@@ -56,4 +56,21 @@ export interface EnqueueOptions extends Omit<TaskOptions, "backoff"> {
   backoff?: Exclude<BackoffOption, (attempt: number, error: unknown) => number>;
   /** Use this id instead of a generated one. */
   id?: string;
+  /**
+   * While a task enqueued with this key has not finished, enqueueing another
+   * with the same key stores nothing and answers the first task's id.
+   */
+  idempotencyKey?: string;
+  /**
+   * Ids of tasks to wait for: this one runs once all have completed, and is
+   * cancelled, with a reason naming the culprit, if one of them fails for
+   * good, is cancelled or expires.
+   */
+  dependsOn?: readonly string[];
+  /**
+   * Give the task its dependencies' results, as an argument before its own:
+   * `value` the first dependency's result, `list` an array of all in
+   * `dependsOn` order. @default "none"
+   */
+  passResults?: "none" | "value" | "list";
 }

@@ -41,7 +41,11 @@ export class Attempt implements AttemptHandle {
   private timing = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly task: ClaimedTask) {}
+  /**
+   * @param task What was claimed. Replaced once, before it runs, by the task
+   *   with its dependencies' results in its arguments (see task/dependencies.ts).
+   */
+  constructor(public task: ClaimedTask) {}
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {

@@ -87,6 +87,12 @@ export interface WorkerOptions {
    * looks for tasks this often. `0` turns the check off. @default "10s"
    */
   livenessCheck?: Duration;
+  /**
+   * Fire due schedules and move on tasks whose dependencies have completed.
+   * Every worker does it by default, and any number may at once; turn it off
+   * for workers that should only run tasks. @default true
+   */
+  coordinate?: boolean;
 }
 
 /** Settings only some worker types read; `completeSettings` fills what is missing. */
@@ -99,6 +105,8 @@ export interface TypeSettings {
   blockWarningMs: number;
   /** How often the liveness check looks, in ms; 0 for never. */
   livenessCheckMs: number;
+  /** Fire schedules and resolve dependencies (see `WorkerOptions.coordinate`). */
+  coordinate: boolean;
   /** Most tasks taken in one claim. */
   claimBatch: number;
   /** Tasks a pool worker holds beyond its threads or children, ready to start at once. */
@@ -160,6 +168,7 @@ export function resolveWorkerSettings(options: Omit<WorkerOptions, "storage">): 
     recycleAfterTasks: options.recycleAfterTasks,
     recycleAboveMb: options.recycleAboveMb,
     syncInThreads: options.syncInThreads,
+    coordinate: options.coordinate,
   };
   if (options.abortGrace !== undefined) {
     settings.abortGraceMs = toMs(options.abortGrace, "worker abortGrace");
@@ -195,6 +204,7 @@ export function completeSettings(type: WorkerType, settings: WorkerSettings): Co
     syncInThreads: settings.syncInThreads ?? false,
     blockWarningMs: settings.blockWarningMs ?? 100,
     livenessCheckMs: settings.livenessCheckMs ?? 10_000,
+    coordinate: settings.coordinate ?? true,
     // One event loop running thousands of tasks wants them in large batches.
     claimBatch: settings.claimBatch ?? (type === "gevent" ? 1_000 : 100),
     // One waiting task per thread or child hides the claim's round trip.
@@ -268,6 +278,7 @@ export function workerSettingsFromConfig(
     syncInThreads: worker.syncInThreads,
     blockWarningMs: worker.blockWarningMs,
     livenessCheckMs: worker.livenessCheckMs,
+    coordinate: worker.coordinate,
   };
 }
 

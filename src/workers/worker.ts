@@ -3,9 +3,11 @@ import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
 import type { ClaimRequest, Settlement, Storage, StorageSignal } from "../storage/contract.js";
 import { openStorage } from "../storage/open.js";
+import { takesResults, withResults } from "../task/dependencies.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { Attempt, type AttemptHandle, completed, failed } from "./attempt.js";
+import { Coordinator } from "./coordinator.js";
 import { housekeep, renewLeases, repeat } from "./lease-keeping.js";
 import { LivenessCheck, type WorkerHealth } from "./liveness.js";
 import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
@@ -44,6 +46,7 @@ export abstract class Worker {
   private hurried = false;
   private ending = false;
   private unsubscribe: (() => void) | undefined;
+  private coordinator: Coordinator | undefined;
   private readonly liveness: LivenessCheck;
 
   /**
@@ -190,6 +193,15 @@ export abstract class Worker {
     const maintain = () => housekeep(this.storage, this.settings, this.log);
     this.every(Math.max(1_000, this.settings.leaseMs / 2), maintain);
     void maintain();
+    if (this.settings.coordinate) {
+      this.coordinator = new Coordinator(
+        this.storage,
+        this.settings.clock,
+        this.settings.leaseMs,
+        this.log,
+      );
+      this.coordinator.start();
+    }
     this.liveness.started();
     const checkMs = this.settings.livenessCheckMs;
     if (checkMs > 0) this.every(checkMs, async () => this.liveness.tick());
@@ -232,6 +244,7 @@ export abstract class Worker {
 
   private async shutDown(timeoutMs: number): Promise<void> {
     this.state = "stopping";
+    await this.coordinator?.stop();
     this.hurried = timeoutMs === 0;
     this.drainDeadline = Date.now() + timeoutMs;
     this.wakeup.wake();
@@ -264,6 +277,7 @@ export abstract class Worker {
       if (tasks === null) {
         await this.wakeup.next(CLAIM_RETRY_MS);
       } else if (tasks.length === 0) {
+        this.coordinator?.claimFoundNothing();
         await this.wakeup.next(this.settings.pollIntervalMs);
       } else {
         for (const task of tasks) this.begin(task);
@@ -308,7 +322,27 @@ export abstract class Worker {
   private begin(task: ClaimedTask): void {
     const attempt = new Attempt(task);
     this.slots.held.set(task.id, attempt);
-    this.run(attempt);
+    if (!takesResults(task)) {
+      this.run(attempt);
+      return;
+    }
+
+    // The results its dependencies left go before its own arguments.
+    withResults(this.storage, task).then(
+      (given) => {
+        attempt.task = given;
+        this.run(attempt);
+      },
+      (error: unknown) => this.fail(attempt, error),
+    );
+  }
+
+  /**
+   * Tells the worker that tasks with dependencies were just enqueued in this
+   * process, so that it looks for ones ready to go at once.
+   */
+  dependentsEnqueued(): void {
+    this.coordinator?.dependentsEnqueued();
   }
 
   /**
@@ -368,6 +402,8 @@ export abstract class Worker {
     if (signal.type === "ready" && this.settings.queues.includes(signal.queue)) {
       this.liveness.heard();
       this.wakeup.wake();
+    } else if (signal.type === "finished") {
+      this.coordinator?.tasksFinished();
     } else if (signal.type === "cancel") {
       const attempt = this.slots.held.get(signal.id);
       if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");

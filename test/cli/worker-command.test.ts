@@ -1,53 +1,18 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { startupLine } from "../../src/cli/worker-command.js";
 import { OmniQ } from "../../src/index.js";
 import { openResultStore } from "../../src/storage/open-stores.js";
 import { add, ignoreSignal, whereAmI } from "../fixtures/workers/tasks.js";
+import { type Cli, cli } from "../helpers/cli.js";
 import { tempDir, tempSqliteUrl } from "../helpers/temp.js";
 import { isAlive, lines, until } from "../workers/helpers.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "src/cli/main.ts");
 const TASKS = "test/fixtures/workers/tasks.ts";
 const BROKEN = "test/fixtures/workers/broken-tasks.ts";
-
-/** A running `omniq` command and what it has written so far. */
-interface Cli {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Runs `node --import tsx src/cli/main.ts ...args` from the repository root, without OMNIQ_* variables. */
-function cli(args: string[], env: Record<string, string> = {}): Cli {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith("OMNIQ_")),
-  );
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
-    cwd: ROOT,
-    env: { ...clean, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("close", (code, signal) => resolve({ code, signal }));
-  });
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
 
 async function started(run: Cli): Promise<string> {
   await until(

@@ -44,6 +44,32 @@ describe("examples", async () => {
     );
   });
 
+  test("workflows: a chain, a group, and a dependent of a failure", async () => {
+    const out = await run("workflows");
+    assert.match(out, /chain: 2 × 3 \+ 4 = 10/);
+    assert.match(out, /group: 2 \+ 12 \+ 30 = 44/);
+    assert.match(out, /dependent: cancelled \(dependency <id> failed for good\)/);
+  });
+
+  test("schedules: ticks of a cron with seconds, pause, delete, and their events", async () => {
+    const out = await run("schedules");
+    assert.match(out, /fired 3 times; latest: sales for <time>/);
+    assert.match(out, /sales-report: paused/);
+    assert.match(out, /schedule-created, schedule-paused, schedule-deleted/);
+  });
+
+  test("flow-control: keys, pause, limits and dead letters", async () => {
+    const out = await run("flow-control");
+    assert.match(out, /same key, same task: true; result 42/);
+    assert.match(out, /while paused: pending\nresumed: 42/);
+    assert.match(
+      out,
+      /limits: \{"paused":false,"concurrency":2,"rateLimit":\{"max":100,"intervalMs":60000\}\}/,
+    );
+    assert.match(out, /dead letter: parseAge after 1 attempt: "forty" is not a whole number/);
+    assert.match(out, /retry: requeued\npurged: 1/);
+  });
+
   test("threads: CPU tasks in threads beside async tasks", async () => {
     assert.match(await run("threads"), /primes below 100k and 200k: 9592, 17984; 6 × 7 = 42/);
   });

@@ -1,0 +1,98 @@
+// Schedules and queue limits with worker processes sharing one store, on
+// every backend that can be shared: three workers fire each tick of a
+// schedule once, and a concurrency limit holds over all of them.
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { OmniQ } from "../../src/index.js";
+import { record, span } from "../fixtures/tasks.js";
+import { killHard, startWorkerProcess } from "../helpers/processes.js";
+import { skipUnless } from "../helpers/services.js";
+import { mostAtOnce, spansOf } from "../helpers/spans.js";
+import { tempDir } from "../helpers/temp.js";
+import { PROCESS_BACKENDS } from "./backends.js";
+
+const INTERVAL_MS = 250;
+
+for (const backend of PROCESS_BACKENDS) {
+  describe(`schedules and limits with worker processes on ${backend.name}`, async () => {
+    const skip = backend.service ? await skipUnless(backend.service) : false;
+
+    test("three worker processes enqueue each tick of a schedule exactly once", {
+      skip,
+    }, async () => {
+      const store = backend.fresh();
+      const dir = tempDir();
+      const file = join(dir.path, "ticks.log");
+      writeFileSync(file, "");
+      const producer = await OmniQ.open({ storage: store.url, worker: false, pollInterval: 50 });
+      const workers = await Promise.all(
+        [1, 2, 3].map(() => startWorkerProcess([store.url, "10s", "4"])),
+      );
+      try {
+        const id = await producer.schedule(
+          record,
+          { interval: INTERVAL_MS, missed: "each" },
+          file,
+          "tick",
+          0,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 12 * INTERVAL_MS));
+        await producer.pauseSchedule(id);
+        const { lastTaskId } = await producer.getSchedule(id);
+        assert.ok(lastTaskId, "the schedule fired");
+        await producer.getResult(lastTaskId, { timeout: "20s" });
+
+        const ticks = (await producer.listTasks({ limit: 1_000 }))
+          .map((task) => task.id)
+          .filter((taskId) => taskId.startsWith(`${id}@`))
+          .map((taskId) => Number(taskId.slice(id.length + 1)))
+          .sort((a, b) => a - b);
+        assert.ok(ticks.length >= 6, `only ${ticks.length} ticks fired`);
+        const gaps = ticks.slice(1).map((tick, i) => tick - (ticks[i] as number));
+        assert.deepEqual(new Set(gaps), new Set([INTERVAL_MS]), "no tick missed or doubled");
+        for (const taskId of ticks.map((tick) => `${id}@${tick}`)) {
+          await producer.getResult(taskId, { timeout: "20s" });
+        }
+        assert.equal(spansOf(file).length, ticks.length, "each tick's task ran once");
+      } finally {
+        await Promise.all(workers.map(killHard));
+        await producer.close();
+        await store.remove();
+        dir.remove();
+      }
+    });
+
+    test("a concurrency limit holds across three worker processes", { skip }, async () => {
+      const store = backend.fresh();
+      const dir = tempDir();
+      const file = join(dir.path, "spans.log");
+      writeFileSync(file, "");
+      const producer = await OmniQ.open({ storage: store.url, worker: false, pollInterval: 50 });
+      const workers = await Promise.all(
+        [1, 2, 3].map(() => startWorkerProcess([store.url, "10s", "5"])),
+      );
+      try {
+        await producer.setQueueLimits("default", { concurrency: 3 });
+        const ids = await producer.enqueueMany(
+          Array.from({ length: 24 }, (_, i) => span.call(file, `s${i}`, 60)),
+        );
+        for (const id of ids) await producer.getResult(id, { timeout: "60s" });
+
+        const spans = spansOf(file);
+        assert.equal(spans.length, 24);
+        assert.ok(mostAtOnce(spans) <= 3, `${mostAtOnce(spans)} ran at once`);
+        assert.ok(
+          new Set(spans.map((line) => line.split(" ")[1])).size >= 2,
+          "several processes ran them",
+        );
+      } finally {
+        await Promise.all(workers.map(killHard));
+        await producer.close();
+        await store.remove();
+        dir.remove();
+      }
+    });
+  });
+}
