@@ -105,7 +105,12 @@ function isPlainAtom(value: unknown): value is number | string | boolean | null 
 
 const NOT_AN_ATOM = Symbol("not an atom");
 
-/** The value of a text that is `dv1:[atom]`, or NOT_AN_ATOM for anything else. */
+/**
+ * The value of a text that is `dv1:[atom]`, or NOT_AN_ATOM for anything
+ * else. Only what is between the brackets is parsed, so no array is made
+ * just to be taken apart (a fair share of reading a small result); a text
+ * of several values there is no JSON value, and fails to parse.
+ */
 function readPlainAtom(text: string): unknown {
   const open = FORMAT_PREFIX.length;
   const first = text.charCodeAt(open + 1);
@@ -113,16 +118,16 @@ function readPlainAtom(text: string): unknown {
   if (text.charCodeAt(open) !== 0x5b || first === 0x5b || first === 0x7b || first === 0x5d) {
     return NOT_AN_ATOM;
   }
-  if (!text.startsWith(FORMAT_PREFIX)) return NOT_AN_ATOM;
+  if (text.charCodeAt(text.length - 1) !== 0x5d || !text.startsWith(FORMAT_PREFIX)) {
+    return NOT_AN_ATOM;
+  }
 
-  let parsed: unknown;
+  let atom: unknown;
   try {
-    parsed = JSON.parse(text.slice(open));
+    atom = JSON.parse(text.slice(open + 1, -1));
   } catch {
     return NOT_AN_ATOM;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 1) return NOT_AN_ATOM;
-  const [atom] = parsed as unknown[];
   return typeof atom === "object" && atom !== null ? NOT_AN_ATOM : atom;
 }
 

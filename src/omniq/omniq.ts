@@ -35,13 +35,24 @@ import {
   updateControl,
   withLimits,
 } from "./queues.js";
-import { ResultWaiter } from "./result-waiter.js";
+import { type Answer, ResultWaiter } from "./result-waiter.js";
 import * as schedules from "./schedules.js";
 
 declare const resultType: unique symbol;
 
 /** A task's id; it remembers the task's result type for `getResult`. */
 export type TaskId<R = unknown> = string & { readonly [resultType]?: R };
+
+/** The id `enqueue` answers: the only one of its one-task `enqueueMany`. */
+function firstId<R>(ids: TaskId[]): TaskId<R> {
+  return ids[0] as TaskId<R>;
+}
+
+/** What `getResult` answers for a wait's end: the result, or the error it throws. */
+function toResult(id: string, answer: Answer, timeoutMs: number): unknown {
+  if (answer === "timeout") throw new ResultTimeoutError(id, timeoutMs);
+  return unpack(id, answer);
+}
 
 /** What can be enqueued: a task definition or, for in-process workers, a plain function. */
 export type Enqueueable<A extends unknown[], R> = TaskDefinition<A, R> | ((...args: A) => R);
@@ -82,7 +93,7 @@ export interface OpenOptions {
  * ```
  */
 export class OmniQ implements AsyncDisposable {
-  private readonly results: ResultWaiter;
+  private readonly results: ResultWaiter<unknown>;
   private readonly follower: EventFollower;
   private readonly unsubscribe: (() => void) | undefined;
   private closed = false;
@@ -97,7 +108,7 @@ export class OmniQ implements AsyncDisposable {
     private readonly workers: Worker[],
   ) {
     const log: OmniQLogger = config.logger;
-    this.results = new ResultWaiter(storage, config.pollIntervalMs);
+    this.results = new ResultWaiter(storage, config.pollIntervalMs, toResult);
     this.follower = new EventFollower(storage, config.pollIntervalMs, (error) =>
       log.warn({ err: toErrorInfo(error) }, "reading the event log failed"),
     );
@@ -134,12 +145,12 @@ export class OmniQ implements AsyncDisposable {
    * task's function type; per-call options go through `task.with({...})` or
    * `withOptions(fn, {...})`, so they can never clash with the arguments.
    */
-  async enqueue<A extends unknown[], R>(
+  enqueue<A extends unknown[], R>(
     task: Enqueueable<A, R>,
     ...args: A
   ): Promise<TaskId<Awaited<R>>> {
-    const [id] = await this.enqueueMany([{ task: task as TaskCall["task"], args }]);
-    return id as TaskId<Awaited<R>>;
+    // A then rather than an async function: one promise less per task enqueued.
+    return this.enqueueMany([{ task: task as TaskCall["task"], args }]).then(firstId<Awaited<R>>);
   }
 
   /**
@@ -161,7 +172,9 @@ export class OmniQ implements AsyncDisposable {
       now,
     };
     const tasks = calls.map((call) => buildTask(call, context));
-    await this.checkDependencies(tasks);
+    // Most batches have no dependencies: they skip the check and its await.
+    const dependent = tasks.some((task) => task.dependencies);
+    if (dependent) await this.checkDependencies(tasks);
 
     let ids: string[];
     if (options.within === undefined) {
@@ -174,7 +187,7 @@ export class OmniQ implements AsyncDisposable {
           "database (postgres://); this storage cannot take part in your transaction",
       );
     }
-    if (tasks.some((task) => task.dependencies)) {
+    if (dependent) {
       for (const worker of this.workers) worker.dependentsEnqueued();
     }
     return ids as TaskId[];
@@ -241,12 +254,10 @@ export class OmniQ implements AsyncDisposable {
       return Promise.reject(error);
     }
 
-    // A then rather than an async function: an application may wait on tens
-    // of thousands at once, and a suspended async call holds twice the memory.
-    return this.results.wait(id, timeoutMs).then((outcome) => {
-      if (outcome === "timeout") throw new ResultTimeoutError(id, timeoutMs);
-      return unpack(id, outcome) as R;
-    });
+    // The waiter's own promise rather than an async function or a then: an
+    // application may wait on tens of thousands at once, and each of those
+    // would hold another promise per wait.
+    return this.results.wait(id, timeoutMs) as Promise<R>;
   }
 
   /** The task's record with decoded arguments; throws `UnknownTaskError` for an unknown id. */

@@ -4,14 +4,23 @@ import { isFinal } from "../task/state.js";
 /** How many waiting tasks one poll looks at, so that many waiters cost little per poll. */
 const POLL_BATCH = 200;
 
-type Answer = TaskOutcome | null | "timeout";
+/** How a wait ends: the task's final outcome, null for an unknown id, or "timeout". */
+export type Answer = TaskOutcome | null | "timeout";
+
+/**
+ * Turns a wait's answer into what `wait` resolves with; what it throws,
+ * `wait` rejects with. It runs where the answer comes, so that a wait is
+ * one promise, not one for the answer and another for the result.
+ */
+export type ToResult<T> = (id: string, answer: Answer, timeoutMs: number) => T;
 
 /** One `wait` call: how to answer it, its timeout, and the next waiter of the same task. */
-interface Waiter {
-  resolve(answer: Answer): void;
+interface Waiter<T> {
+  resolve(result: T): void;
   reject(error: unknown): void;
+  timeoutMs: number;
   timer: NodeJS.Timeout | undefined;
-  next: Waiter | undefined;
+  next: Waiter<T> | undefined;
 }
 
 /**
@@ -23,23 +32,25 @@ interface Waiter {
  * one promise and one small record, answered directly where the task ends;
  * the waiters of one task form a list from the first one, kept in the map.
  */
-export class ResultWaiter {
-  private readonly waiting = new Map<string, Waiter>();
+export class ResultWaiter<T = Answer> {
+  private readonly waiting = new Map<string, Waiter<T>>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
 
+  /** @param toResult - what a wait resolves with; by default the answer itself. */
   constructor(
     private readonly storage: Storage,
     private readonly pollIntervalMs: number,
+    private readonly toResult: ToResult<T> = (_id, answer) => answer as T,
   ) {}
 
   /**
-   * The task's final outcome; null for an unknown id; "timeout" when it has
-   * not ended within `timeoutMs`.
+   * What `toResult` makes of the task's final outcome; of null for an
+   * unknown id; of "timeout" when it has not ended within `timeoutMs`.
    */
-  wait(id: string, timeoutMs: number): Promise<Answer> {
+  wait(id: string, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined, next: undefined };
+      const waiter: Waiter<T> = { resolve, reject, timeoutMs, timer: undefined, next: undefined };
       // Listen before looking, so that an end between the look and the listen is not missed.
       this.add(id, waiter);
       if (Number.isFinite(timeoutMs)) {
@@ -60,10 +71,11 @@ export class ResultWaiter {
   /** Called with a `finished` signal: its outcomes save a read where the backend sent them. */
   finished(ids: readonly string[], outcomes?: ReadonlyMap<string, TaskOutcome>): void {
     for (const id of ids) {
-      if (!this.waiting.has(id)) continue;
+      const first = this.waiting.get(id);
+      if (first === undefined) continue;
 
       const outcome = outcomes?.get(id);
-      if (outcome) this.answerAll(id, outcome);
+      if (outcome) this.answerAll(id, outcome, first);
       else void this.check(id);
     }
   }
@@ -73,7 +85,7 @@ export class ResultWaiter {
     for (const id of [...this.waiting.keys()]) this.answerAll(id, null);
   }
 
-  private add(id: string, waiter: Waiter): void {
+  private add(id: string, waiter: Waiter<T>): void {
     waiter.next = this.waiting.get(id);
     this.waiting.set(id, waiter);
 
@@ -84,7 +96,7 @@ export class ResultWaiter {
   }
 
   /** Forgets `waiter`; false when it was answered already. */
-  private remove(id: string, waiter: Waiter): boolean {
+  private remove(id: string, waiter: Waiter<T>): boolean {
     const first = this.waiting.get(id);
     if (first === waiter) {
       if (waiter.next === undefined) this.forget(id);
@@ -99,20 +111,30 @@ export class ResultWaiter {
     return true;
   }
 
-  private answer(id: string, waiter: Waiter, answer: Answer): void {
-    if (this.remove(id, waiter)) waiter.resolve(answer);
+  private answer(id: string, waiter: Waiter<T>, answer: Answer): void {
+    if (this.remove(id, waiter)) this.settle(id, waiter, answer);
   }
 
-  /** Every waiter of `id` gets `answer`. */
-  private answerAll(id: string, answer: Answer): void {
-    let waiter = this.waiting.get(id);
-    if (waiter === undefined) return;
+  /** Every waiter of `id` gets `answer`; `first` saves looking it up where the caller has it. */
+  private answerAll(id: string, answer: Answer, first = this.waiting.get(id)): void {
+    if (first === undefined) return;
 
     this.forget(id);
-    for (; waiter !== undefined; waiter = waiter.next) {
-      clearTimeout(waiter.timer);
-      waiter.resolve(answer);
+    for (let waiter: Waiter<T> | undefined = first; waiter !== undefined; waiter = waiter.next) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      this.settle(id, waiter, answer);
     }
+  }
+
+  private settle(id: string, waiter: Waiter<T>, answer: Answer): void {
+    let result: T;
+    try {
+      result = this.toResult(id, answer, waiter.timeoutMs);
+    } catch (error) {
+      waiter.reject(error);
+      return;
+    }
+    waiter.resolve(result);
   }
 
   private forget(id: string): void {
@@ -146,7 +168,7 @@ export class ResultWaiter {
         if (ids.length === POLL_BATCH) break;
       }
       for (const id of ids) {
-        const first = this.waiting.get(id) as Waiter;
+        const first = this.waiting.get(id) as Waiter<T>;
         this.waiting.delete(id);
         this.waiting.set(id, first);
       }

@@ -1,5 +1,6 @@
-// Cancel: a waiting task is cancelled outright; a running one is flagged, and
-// its worker learns it from its next heartbeat or at once from the signal.
+// Cancel: a waiting or blocked task is cancelled outright; a running one is
+// flagged, and its worker learns it from its next heartbeat or at once from
+// the signal.
 import { isFinal, isWaiting } from "../../task/state.js";
 import type { CancelOutcome } from "../contract.js";
 import { mutate, type NatsContext, writeEntry } from "./context.js";
@@ -19,7 +20,7 @@ export async function cancel(ctx: NatsContext, id: string, reason: string): Prom
   const seen: { outcome: CancelOutcome } = { outcome: "unknown" };
   const decide = (record: Versioned): Change | null => {
     const { state, cancelRequested } = record.stored.task;
-    if (isWaiting(state)) {
+    if (isWaiting(state) || state === "blocked") {
       seen.outcome = "cancelled";
       return cancelWaitingChange(record, reason, now);
     }

@@ -2,17 +2,21 @@
 // is read and taken by compare-and-set on its record, so when several
 // handles reach for the same task exactly one wins and the others move on
 // to the next candidates. Only then are the new index entries and the
-// executing events written, all in one round trip.
+// executing events written, all in one round trip. Queues with flow
+// controls are claimed one at a time, within permits (permits.ts).
 import type { ClaimedTask, TaskRecord } from "../../task/record.js";
 import { isWaiting } from "../../task/state.js";
 import type { ClaimRequest } from "../contract.js";
 import { hold, type NatsContext, readTask, remember, writeEntry, writeTask } from "./context.js";
 import { appendEvents } from "./events.js";
 import { WriteConflict } from "./jetstream.js";
+import { giveBack, reserve } from "./permits.js";
 import { copyRecord, type Versioned } from "./records.js";
+import type { IndexTail } from "./tail.js";
 import { claimChange, type EventDraft } from "./transitions.js";
 
-interface Taken {
+/** A task this claim took, with the record written and the events to log. */
+export interface Taken {
   key: string;
   after: Versioned;
   events: EventDraft[];
@@ -45,6 +49,26 @@ export async function claim(ctx: NatsContext, request: ClaimRequest): Promise<Cl
   }
   await index.sync();
 
+  // Flow controls come with the index, so finding there are none costs nothing more.
+  const { controls } = index.view;
+  const taken =
+    controls.size > 0 && request.queues.some((queue) => controls.has(queue))
+      ? await claimControlled(ctx, index, request, now, early)
+      : await takeTasks(ctx, index, request, now, early);
+  return taken.map(({ after }) => copyRecord(after.stored.task) as ClaimedTask);
+}
+
+/**
+ * Takes up to `request.limit` due tasks the view names, with their index
+ * entries and events written; `early` holds reads made before the view caught up.
+ */
+export async function takeTasks(
+  ctx: NatsContext,
+  index: IndexTail,
+  request: ClaimRequest,
+  now: number,
+  early: ReadonlyMap<string, Promise<Versioned | null>> = new Map(),
+): Promise<Taken[]> {
   const taken: Taken[] = [];
   const tried = new Set<string>();
   try {
@@ -82,8 +106,50 @@ export async function claim(ctx: NatsContext, request: ClaimRequest): Promise<Cl
   } finally {
     for (const key of tried) ctx.claiming.delete(key);
   }
+  return taken;
+}
 
-  return taken.map(({ after }) => copyRecord(after.stored.task) as ClaimedTask);
+/**
+ * The claim when some of the queues have controls: queue by queue, in the
+ * request's order, a paused one skipped and a limited one taken from only
+ * as far as the permits reserved for this claim allow (see permits.ts).
+ */
+async function claimControlled(
+  ctx: NatsContext,
+  index: IndexTail,
+  request: ClaimRequest,
+  now: number,
+  early: ReadonlyMap<string, Promise<Versioned | null>>,
+): Promise<Taken[]> {
+  const taken: Taken[] = [];
+  for (const queue of new Set(request.queues)) {
+    const remaining = request.limit - taken.length;
+    if (remaining <= 0) break;
+    const control = index.view.controls.get(queue);
+    if (control?.paused) continue;
+
+    const one = { ...request, queues: [queue], limit: remaining };
+    if (!control || (control.concurrency === null && control.rateLimit === null)) {
+      taken.push(...(await takeTasks(ctx, index, one, now, early)));
+      continue;
+    }
+
+    // Permits are reserved only for tasks there are, so an idle queue costs no write.
+    const wanted = index.view.pick(one, now, remaining, ctx.claiming).length;
+    if (wanted === 0) continue;
+    const reservation = await reserve(ctx, index, queue, wanted, now);
+    if (reservation.granted === 0) continue;
+
+    let used = 0;
+    try {
+      const got = await takeTasks(ctx, index, { ...one, limit: reservation.granted }, now, early);
+      used = got.length;
+      taken.push(...got);
+    } finally {
+      await giveBack(ctx, queue, reservation, used);
+    }
+  }
+  return taken;
 }
 
 /** Takes one task by compare-and-set; `early` is a read made before the view caught up. */

@@ -71,6 +71,8 @@ export async function ensureStore(nc: NatsConnection, names: StoreNames): Promis
     const kvm = new Kvm(nc);
     await kvm.create(names.tasksBucket, { history: 1 });
     await kvm.create(names.indexBucket, { history: 1 });
+    // Added with idempotency keys, permits and schedules: a store made before gets it here.
+    await kvm.create(names.stateBucket, { history: 1 });
 
     const jsm = await jetstreamManager(nc);
     const streams = [
@@ -99,6 +101,7 @@ export async function dropStore(nc: NatsConnection, names: StoreNames): Promise<
   const all = [
     `KV_${names.tasksBucket}`,
     `KV_${names.indexBucket}`,
+    `KV_${names.stateBucket}`,
     names.eventsStream,
     names.expiryStream,
     // The result and event stores kept under the same prefix (side-stream.ts).

@@ -13,53 +13,110 @@
 // the enqueue throws: none of the batch was ever visible. A process that
 // dies between the steps leaves records nobody sees; a later enqueue of the
 // same id replaces them once they are a minute old.
+//
+// Tasks with idempotency keys take their keys between the two steps
+// (idempotency.ts); a task whose key turns out held is dropped before the
+// commit, which makes the key check and the insert one step as well.
 import { nuid } from "@nats-io/transport-node";
 import { DuplicateTaskError, InvalidArgumentError, StorageError } from "../../errors.js";
 import type { NewTask } from "../../task/record.js";
 import { type NatsContext, readTask, remember } from "./context.js";
 import { appendEvents } from "./events.js";
+import { enqueueKeyed } from "./idempotency.js";
 import { encodeMarker, entryOf, type IndexEntry, MARKER_PREFIX } from "./index-entries.js";
 import { WriteConflict } from "./jetstream.js";
 import { bucketStream, taskKey } from "./names.js";
-import { decodeStored, encodeStored, newStoredTask, type StoredTask } from "./records.js";
+import {
+  ABANDONED_AFTER_MS,
+  decodeStored,
+  encodeStored,
+  newStoredTask,
+  type StoredTask,
+} from "./records.js";
 import { readySignals } from "./signals.js";
 import { eventOf } from "./transitions.js";
 
-/** After this long, a record whose batch never committed is taken to be abandoned. */
-const ABANDONED_AFTER_MS = 60_000;
-
-interface Staged {
+/** A task's record, created but not yet committed. */
+export interface Staged {
   key: string;
   stored: StoredTask;
 }
 
-export async function enqueue(ctx: NatsContext, tasks: readonly NewTask[]): Promise<void> {
-  if (tasks.length === 0) return;
+/**
+ * Runs between creating a batch's records and committing them (idempotency
+ * keys, see idempotency.ts): answers the positions of tasks not to store
+ * after all. `undo` is called when the batch does not commit.
+ */
+export interface BatchHook {
+  run(staged: readonly Staged[]): Promise<ReadonlySet<number>>;
+  undo(): Promise<void>;
+}
+
+/** Stores the tasks all or none; answers one id per task (a key's holder's, where held). */
+export async function enqueue(ctx: NatsContext, tasks: readonly NewTask[]): Promise<string[]> {
+  if (tasks.length === 0) return [];
+  if (tasks.some((task) => task.idempotencyKey != null)) {
+    return enqueueKeyed(ctx, tasks, storeBatch);
+  }
+
+  await storeBatch(ctx, tasks);
+  return tasks.map((task) => task.id);
+}
+
+/** Stores `tasks` all or none (less those `hook` drops); answers the tasks stored. */
+export async function storeBatch(
+  ctx: NatsContext,
+  tasks: readonly NewTask[],
+  hook?: BatchHook,
+): Promise<NewTask[]> {
   rejectRepeatedIds(tasks);
 
   const now = ctx.clock.now();
   const batch = nuid.next();
-  const staged = tasks.map((task) => ({
+  let staged: Staged[] = tasks.map((task) => ({
     key: taskKey(task.id),
     stored: newStoredTask(task, now, batch),
   }));
   checkMarkerSize(ctx, staged);
 
-  const revisions = await createRecords(ctx, staged, now);
+  let revisions = await createRecords(ctx, staged, now);
+  if (hook) {
+    let dropped: ReadonlySet<number>;
+    try {
+      dropped = await hook.run(staged);
+    } catch (error) {
+      await Promise.allSettled([deleteRecords(ctx, revisions), hook.undo()]);
+      throw error;
+    }
+    // Records of dropped tasks were never visible: deleting them is all it takes.
+    await deleteRecords(
+      ctx,
+      revisions.filter((_, i) => dropped.has(i)),
+    );
+    staged = staged.filter((_, i) => !dropped.has(i));
+    revisions = revisions.filter((_, i) => !dropped.has(i));
+    if (staged.length === 0) return [];
+  }
+
   const entries = staged.map(
     ({ key, stored }, i) => entryOf(key, stored, revisions[i] as number) as IndexEntry,
   );
   try {
     await ctx.js.put(ctx.names.indexBucket, `${MARKER_PREFIX}${batch}`, encodeMarker(entries), 0);
   } catch (error) {
-    await deleteRecords(ctx, revisions);
+    await Promise.allSettled([deleteRecords(ctx, revisions), hook?.undo()]);
     throw new StorageError("the enqueue could not be committed; nothing was stored", {
       cause: error,
     });
   }
   remember(ctx.committed, batch);
 
-  // Events before the signal, so no claim elsewhere logs its start before the enqueue.
+  await announce(ctx, staged, now);
+  return staged.map(({ stored }) => stored.task);
+}
+
+/** The enqueued events, then the ready signals (so no claim elsewhere logs its start first). */
+async function announce(ctx: NatsContext, staged: readonly Staged[], now: number): Promise<void> {
   try {
     await appendEvents(
       ctx,
@@ -70,7 +127,7 @@ export async function enqueue(ctx: NatsContext, tasks: readonly NewTask[]): Prom
       cause: error,
     });
   } finally {
-    ctx.signals.send(readySignals(tasks.map((task) => task.queue)));
+    ctx.signals.send(readySignals(staged.map(({ stored }) => stored.task.queue)));
   }
 }
 

@@ -3,7 +3,10 @@
 //   b.<batch>  a commit marker: one message naming every task an enqueue
 //              stored, which makes the whole batch claimable at once;
 //   t.<task>   the scheduling facts of one unfinished task, written after
-//              every change of its record; deleted once the task is final.
+//              every change of its record; deleted once the task is final;
+//   c.<queue>  the flow controls of one queue (see controls.ts): here, so
+//              that the catch-up before every claim brings them along and a
+//              claim needs no read of its own to honour them.
 //
 // Entries are compact arrays, since every handle that claims reads them all.
 import type { WorkerType } from "../../task/state.js";
@@ -12,13 +15,15 @@ import type { StoredTask } from "./records.js";
 
 export const MARKER_PREFIX = "b.";
 export const ENTRY_PREFIX = "t.";
+export const CONTROL_PREFIX = "c.";
 /** A key written only to put a fresh message at the end of the index (see IndexTail.sync). */
 export const SYNC_KEY = "sync";
 
 /** One unfinished task as the claim index knows it. */
 export interface IndexEntry {
   key: string;
-  state: "waiting" | "running";
+  /** `blocked` tasks are indexed only so their commit marker stays until they change. */
+  state: "waiting" | "running" | "blocked";
   queue: string;
   priority: number;
   runAt: number;
@@ -31,8 +36,13 @@ export interface IndexEntry {
   batch: string | null;
 }
 
+type StateCode = "w" | "r" | "b";
+
+const CODES = { waiting: "w", running: "r", blocked: "b" } as const;
+const STATES = { w: "waiting", r: "running", b: "blocked" } as const;
+
 type EntryTuple = [
-  state: "w" | "r",
+  state: StateCode,
   queue: string,
   priority: number,
   runAt: number,
@@ -48,7 +58,7 @@ export function entryOf(key: string, stored: StoredTask, order: number): IndexEn
   if (isFinal(task.state)) return null;
   return {
     key,
-    state: task.state === "running" ? "running" : "waiting",
+    state: task.state === "running" || task.state === "blocked" ? task.state : "waiting",
     queue: task.queue,
     priority: task.priority,
     runAt: task.runAt,
@@ -62,7 +72,7 @@ export function entryOf(key: string, stored: StoredTask, order: number): IndexEn
 
 export function encodeEntry(entry: IndexEntry): string {
   const tuple: EntryTuple = [
-    entry.state === "running" ? "r" : "w",
+    CODES[entry.state],
     entry.queue,
     entry.priority,
     entry.runAt,
@@ -80,7 +90,7 @@ export function decodeEntry(key: string, json: string): IndexEntry {
   ) as EntryTuple;
   return {
     key,
-    state: state === "r" ? "running" : "waiting",
+    state: STATES[state] ?? "waiting",
     queue,
     priority,
     runAt,
@@ -92,10 +102,16 @@ export function decodeEntry(key: string, json: string): IndexEntry {
   };
 }
 
-/** A commit marker: the waiting entries of every task of one enqueue. */
+/**
+ * A commit marker: the entries of every task of one enqueue, waiting or
+ * (marked by an eighth element) blocked.
+ */
 export function encodeMarker(entries: readonly IndexEntry[]): string {
   return JSON.stringify(
-    entries.map((e) => [e.key, e.queue, e.priority, e.runAt, e.worker, e.expiresAt, e.order]),
+    entries.map((e) => {
+      const row = [e.key, e.queue, e.priority, e.runAt, e.worker, e.expiresAt, e.order];
+      return e.state === "blocked" ? [...row, 1] : row;
+    }),
   );
 }
 
@@ -108,10 +124,11 @@ export function decodeMarker(batch: string, json: string): IndexEntry[] {
     WorkerType,
     number | null,
     number,
+    1?,
   ][];
-  return rows.map(([key, queue, priority, runAt, worker, expiresAt, order]) => ({
+  return rows.map(([key, queue, priority, runAt, worker, expiresAt, order, blocked]) => ({
     key,
-    state: "waiting",
+    state: blocked === 1 ? "blocked" : "waiting",
     queue,
     priority,
     runAt,

@@ -34,12 +34,24 @@
 //   task; the stream's sequence numbers are the events' `seq`. They are
 //   written right after the change they record, not in the same step: a
 //   crash in between loses the event, never the change.
+// - The rest of the state sits in a third bucket (`<prefix>-state`), each
+//   record changed by compare-and-set like a task: idempotency keys (an
+//   entry per key naming its holder, taken between an enqueue's records
+//   and its commit; idempotency.ts), permits of queues with concurrency or
+//   rate limits (reserved inside the claim before any task is taken, given
+//   back after; permits.ts) and schedules (schedules.ts). Queue controls
+//   themselves are records in the claim index (controls.ts), so the
+//   catch-up before each claim brings them and a store without controls
+//   pays nothing for them. Blocked tasks are indexed too, but never as
+//   waiting: no claim or expiry sees them until `unblock` (lifecycle.ts).
 // - Wake-up signals travel on a core NATS subject (`<prefix>.signal`).
 // - Requests go through a pipelined layer (wire.ts) instead of one client
 //   call each: the same messages, several times the throughput.
 //
 // Costs: a claim is about four round trips whatever its size (catch up,
-// read, compare-and-set, index and events); a settle two. Listing and
+// read, compare-and-set, index and events), plus four per limited queue
+// (read permits, catch up again, reserve, give back); a settle two. An enqueue
+// with idempotency keys adds a read and a compare-and-set per key. Listing and
 // counting read every record. Each claiming handle holds one small entry
 // per unfinished task in memory.
 import { StorageError } from "../../errors.js";

@@ -1,11 +1,12 @@
 // Lookups for inspection. A single task is one direct get. Listing and
 // counting read every record of the store (KV keeps no secondary index),
 // so they cost in proportion to the tasks kept: fine for dashboards and
-// tests, not for a hot loop.
+// tests, not for a hot loop. Blocked and running tasks are listed through
+// the claim index instead, at the cost of what there is of them.
 import type { TaskRecord } from "../../task/record.js";
 import type { TaskCounts, TaskFilter, TaskOutcome } from "../contract.js";
 import { scan } from "./consumer.js";
-import { type NatsContext, readTaskById, remember } from "./context.js";
+import { type NatsContext, readTask, readTaskById, remember } from "./context.js";
 import { MARKER_PREFIX } from "./index-entries.js";
 import { bucketStream, keySubject } from "./names.js";
 import { copyRecord, decodeStored, orderOf, outcomeOf, type Versioned } from "./records.js";
@@ -21,7 +22,7 @@ export async function getOutcome(ctx: NatsContext, id: string): Promise<TaskOutc
 }
 
 /** Every committed record of the store, in enqueue order. */
-async function allTasks(ctx: NatsContext): Promise<Versioned[]> {
+export async function allTasks(ctx: NatsContext): Promise<Versioned[]> {
   // Newest message per key: an unclean server restart can leave an older one beside it.
   const newest = new Map<string, { rev: number; versioned: Versioned | null }>();
   await scan(
@@ -69,6 +70,8 @@ async function allTasks(ctx: NatsContext): Promise<Versioned[]> {
 
 export async function listTasks(ctx: NatsContext, filter: TaskFilter = {}): Promise<TaskRecord[]> {
   const { queue, state, name, limit = 100, offset = 0 } = filter;
+  if (state === "blocked" || state === "running") return listIndexed(ctx, state, filter);
+
   const matching = (await allTasks(ctx))
     .map(({ stored }) => stored.task)
     .filter(
@@ -78,6 +81,38 @@ export async function listTasks(ctx: NatsContext, filter: TaskFilter = {}): Prom
         (name === undefined || task.name === name),
     );
   return matching.slice(offset, offset + limit).map(copyRecord);
+}
+
+/**
+ * Tasks in a state the claim index tells apart, found through it: the
+ * dependency resolver of every worker lists blocked tasks every second,
+ * which must not cost a read of every record in the store.
+ */
+async function listIndexed(
+  ctx: NatsContext,
+  state: "blocked" | "running",
+  filter: TaskFilter,
+): Promise<TaskRecord[]> {
+  const { queue, name, limit = 100, offset = 0 } = filter;
+  const index = await ctx.index();
+  await index.sync();
+
+  let entries = index.view
+    .inState(state)
+    .filter((entry) => queue === undefined || entry.queue === queue)
+    .sort((a, b) => a.order - b.order);
+  // Without a name to match, every entry is a match: only the page asked for is read.
+  if (name === undefined) entries = entries.slice(offset, offset + limit);
+
+  const records = await Promise.all(entries.map(({ key }) => readTask(ctx, key)));
+  // The record decides: an entry can lag behind a change made a moment ago.
+  const matching = records.flatMap((versioned) => {
+    const task = versioned?.stored.task;
+    if (!task || task.state !== state || (name !== undefined && task.name !== name)) return [];
+    return [task];
+  });
+  const page = name === undefined ? matching : matching.slice(offset, offset + limit);
+  return page.map(copyRecord);
 }
 
 export async function countTasks(ctx: NatsContext): Promise<TaskCounts> {

@@ -11,8 +11,16 @@ export interface StoreNames {
   prefix: string;
   /** KV bucket of task records: the source of truth, changed only by compare-and-set. */
   tasksBucket: string;
-  /** KV bucket of the claim index: batch commit markers and one entry per unfinished task. */
+  /**
+   * KV bucket of the claim index: batch commit markers, one entry per
+   * unfinished task and one record per queue with flow controls.
+   */
   indexBucket: string;
+  /**
+   * KV bucket of the rest of the store's state, by key prefix: idempotency
+   * keys (`k.`), queue permits (`p.`) and schedules (`s.`).
+   */
+  stateBucket: string;
   /** Stream of lifecycle events; its sequence numbers are the events' `seq`. */
   eventsStream: string;
   /** Stream of notes saying when finished tasks may be deleted. */
@@ -31,6 +39,7 @@ export function storeNames(prefix: string): StoreNames {
     prefix,
     tasksBucket: `${prefix}-tasks`,
     indexBucket: `${prefix}-index`,
+    stateBucket: `${prefix}-state`,
     eventsStream: `${prefix}-events`,
     expiryStream: `${prefix}-expiry`,
     signalSubject: `${prefix}.signal`,
@@ -62,6 +71,12 @@ export function taskIdOf(key: string): string {
   if (key.startsWith("i.")) return key.slice(2);
   return Buffer.from(key.slice(2), "base64url").toString("utf8");
 }
+
+/** Any name (a queue, an idempotency key, a schedule id) as KV key tokens, as `taskKey` does. */
+export const nameKey = taskKey;
+
+/** The name a `nameKey` came from. */
+export const nameOfKey = taskIdOf;
 
 /** Subject of one task's events. */
 export function eventSubject(names: StoreNames, key: string): string {

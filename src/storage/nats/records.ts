@@ -2,7 +2,7 @@
 // few facts the backend keeps beside it (enqueue order, result, the reason of
 // a cancel request, and the batch it was enqueued with until it is first
 // changed).
-import type { NewTask, TaskRecord } from "../../task/record.js";
+import type { Dependencies, NewTask, TaskRecord } from "../../task/record.js";
 import type { StorageSignal, TaskOutcome } from "../contract.js";
 import { readJson, type StoredMessage } from "./jetstream.js";
 
@@ -27,6 +27,9 @@ export interface StoredTask {
   stagedAt?: number;
 }
 
+/** After this long, a record whose batch never committed is taken to be abandoned. */
+export const ABANDONED_AFTER_MS = 60_000;
+
 /** A stored task with the KV revision it was read at: the compare-and-set token. */
 export interface Versioned {
   stored: StoredTask;
@@ -50,7 +53,9 @@ export function newStoredTask(task: NewTask, now: number, batch: string): Stored
     backoff: task.backoff === null ? null : { ...task.backoff },
     worker: task.worker,
     module: task.module,
-    state: task.runAt > now ? "scheduled" : "pending",
+    idempotencyKey: task.idempotencyKey ?? null,
+    dependencies: copyDependencies(task.dependencies ?? null),
+    state: initialState(task, now),
     attempts: 0,
     leaseLosses: 0,
     token: 0,
@@ -62,6 +67,16 @@ export function newStoredTask(task: NewTask, now: number, batch: string): Stored
     lastError: null,
   };
   return { task: record, order: null, batch, stagedAt: now };
+}
+
+/** A task that waits for others starts blocked; else it waits for its run-at time or a worker. */
+function initialState(task: NewTask, now: number): TaskRecord["state"] {
+  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
+  return task.runAt > now ? "scheduled" : "pending";
+}
+
+function copyDependencies(dependencies: Dependencies | null): Dependencies | null {
+  return dependencies === null ? null : { on: [...dependencies.on], pass: dependencies.pass };
 }
 
 export function orderOf(versioned: Versioned): number {
@@ -86,6 +101,9 @@ export function copyRecord(record: TaskRecord): TaskRecord {
     ...record,
     backoff: record.backoff === null ? null : { ...record.backoff },
     lastError: record.lastError === null ? null : { ...record.lastError },
+    // Records stored before these fields existed read as having none.
+    idempotencyKey: record.idempotencyKey ?? null,
+    dependencies: copyDependencies(record.dependencies ?? null),
   };
 }
 

@@ -8,14 +8,15 @@
 import { scan } from "./consumer.js";
 import type { NatsContext } from "./context.js";
 import { deleteRecords } from "./enqueue.js";
+import { releaseKeys } from "./idempotency.js";
 import { readJson } from "./jetstream.js";
-import { expirySubject } from "./names.js";
+import { expirySubject, taskIdOf } from "./names.js";
 import type { Versioned } from "./records.js";
 
 const MINUTE_MS = 60_000;
 
-/** [task key, delete at, record revision]. */
-type NoteItem = [string, number, number];
+/** [task key, delete at, record revision, idempotency key if the task had one]. */
+type NoteItem = [string, number, number, string?];
 
 function minuteOf(time: number): number {
   return Math.floor(time / MINUTE_MS);
@@ -31,7 +32,9 @@ export async function noteFinished(
     const task = after.stored.task;
     const deleteAt = (task.finishedAt ?? 0) + task.resultTtlMs;
     const items = byMinute.get(minuteOf(deleteAt)) ?? [];
-    items.push([key, deleteAt, after.rev]);
+    const item: NoteItem = [key, deleteAt, after.rev];
+    if (task.idempotencyKey !== null) item.push(task.idempotencyKey);
+    items.push(item);
     byMinute.set(minuteOf(deleteAt), items);
   }
   await writeNotes(ctx, byMinute);
@@ -77,6 +80,12 @@ async function processMinute(ctx: NatsContext, subject: string, now: number): Pr
   const deleted = await deleteRecords(
     ctx,
     due.map(([, , rev]) => rev),
+  );
+  await releaseKeys(
+    ctx,
+    due.flatMap(([key, , , idempotencyKey]) =>
+      idempotencyKey === undefined ? [] : [{ key: idempotencyKey, id: taskIdOf(key) }],
+    ),
   );
 
   // Notes not yet due go back as one new note; then the old notes go.

@@ -12,9 +12,14 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RequeueOutcome,
+  ScheduleEvent,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
@@ -22,12 +27,15 @@ import type {
 import { cancel } from "./cancel.js";
 import { claim } from "./claim.js";
 import { type NatsContext, remember } from "./context.js";
+import { queueControls, setQueueControl } from "./controls.js";
 import { enqueue } from "./enqueue.js";
 import { eventsSince, lastEventSeq, taskEvents } from "./events.js";
 import { countTasks, getOutcome, getTask, listTasks } from "./inspect.js";
 import type { JetStream } from "./jetstream.js";
 import { heartbeat, release } from "./lease.js";
+import { purge, requeue, unblock } from "./lifecycle.js";
 import { maintain } from "./maintain.js";
+import { deleteSchedule, getSchedule, listSchedules, putSchedule } from "./schedules.js";
 import { settle } from "./settle.js";
 import { IndexTail } from "./tail.js";
 import type { Wire } from "./wire.js";
@@ -69,7 +77,7 @@ export class NatsStorage implements Storage {
     this.started?.restart();
   }
 
-  enqueue(tasks: readonly NewTask[]): Promise<void> {
+  enqueue(tasks: readonly NewTask[]): Promise<string[]> {
     return this.run(() => enqueue(this.ctx, tasks));
   }
 
@@ -91,6 +99,47 @@ export class NatsStorage implements Storage {
 
   cancel(id: string, reason: string): Promise<CancelOutcome> {
     return this.run(() => cancel(this.ctx, id, reason));
+  }
+
+  unblock(ids: readonly string[]): Promise<string[]> {
+    return this.run(() => unblock(this.ctx, ids));
+  }
+
+  requeue(id: string): Promise<RequeueOutcome> {
+    return this.run(() => requeue(this.ctx, id));
+  }
+
+  purge(filter: PurgeFilter): Promise<number> {
+    return this.run(() => purge(this.ctx, filter));
+  }
+
+  setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    return this.run(() => setQueueControl(this.ctx, queue, control));
+  }
+
+  queueControls(): Promise<Record<string, QueueControl>> {
+    return this.run(() => queueControls(this.ctx));
+  }
+
+  putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    return this.run(() => putSchedule(this.ctx, id, data, expectedVersion, event));
+  }
+
+  getSchedule(id: string): Promise<StoredSchedule | null> {
+    return this.run(() => getSchedule(this.ctx, id));
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return this.run(() => listSchedules(this.ctx));
+  }
+
+  deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return this.run(() => deleteSchedule(this.ctx, id, event));
   }
 
   getTask(id: string): Promise<TaskRecord | null> {

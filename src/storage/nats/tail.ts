@@ -4,9 +4,11 @@
 // reads the stream's last sequence and waits for the view to get there.
 import type { NatsConnection } from "@nats-io/transport-node";
 import { StorageError } from "../../errors.js";
+import type { QueueControl } from "../contract.js";
 import type { DeliveredMessage } from "./consumer.js";
 import { Follower } from "./follower.js";
 import {
+  CONTROL_PREFIX,
   decodeEntry,
   decodeMarker,
   ENTRY_PREFIX,
@@ -14,7 +16,7 @@ import {
   SYNC_KEY,
 } from "./index-entries.js";
 import type { JetStream } from "./jetstream.js";
-import { bucketStream, keySubject } from "./names.js";
+import { bucketStream, keySubject, nameOfKey } from "./names.js";
 import { IndexView } from "./view.js";
 
 interface Waiter {
@@ -119,6 +121,10 @@ export class IndexTail {
         deleted ? null : decodeMarker(batch, decoder.decode(message.data)),
       );
       if (!deleted) this.onCommitted(batch);
+    } else if (key.startsWith(CONTROL_PREFIX)) {
+      const queue = nameOfKey(key.slice(CONTROL_PREFIX.length));
+      const control = deleted ? null : (JSON.parse(decoder.decode(message.data)) as QueueControl);
+      this.view.applyControl(queue, control);
     }
 
     if (this.waiters.length === 0) return;

@@ -157,3 +157,33 @@ export function expireChange(current: Versioned, now: number): Change {
   next.task.finishedAt = now;
   return { next, events: [eventOf(next.task, "expired", now)] };
 }
+
+/** A blocked task whose dependencies are met: it waits for its run-at time or a worker. */
+export function unblockChange(current: Versioned, now: number): StoredTask {
+  const next = forRewrite(current);
+  next.task.state = next.task.runAt > now ? "scheduled" : "pending";
+  return next;
+}
+
+/**
+ * A dead letter (failed, cancelled or expired) back to pending, due now, as
+ * if new: only its token stays, since a token only ever rises.
+ */
+export function requeueChange(current: Versioned, now: number): Change {
+  const next = forRewrite(current);
+  delete next.result;
+  delete next.cancelReason;
+  const record = next.task;
+  record.state = "pending";
+  record.runAt = now;
+  record.attempts = 0;
+  record.leaseLosses = 0;
+  record.lastError = null;
+  record.finishedAt = null;
+  record.startedAt = null;
+  record.expiresAt = null;
+  record.idempotencyKey = null;
+  record.cancelRequested = false;
+  clearLease(record);
+  return { next, events: [eventOf(record, "requeued", now)] };
+}

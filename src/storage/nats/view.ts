@@ -4,7 +4,7 @@
 // whose lease ran out, which waiting tasks outlived their time-to-live. The
 // answers are candidates only; every change is then made by compare-and-set
 // on the task's record, which is the truth.
-import type { ClaimRequest } from "../contract.js";
+import type { ClaimRequest, QueueControl } from "../contract.js";
 import type { IndexEntry } from "./index-entries.js";
 import { WaitingLanes } from "./lanes.js";
 
@@ -25,6 +25,12 @@ export class IndexView {
   /** Commit markers and the tasks still known through them (not yet by an entry of their own). */
   private readonly batches = new Map<string, Set<string>>();
   private tombstones: Tombstone[] = [];
+  /** Tasks running now, per queue: what a concurrency limit compares. */
+  private readonly running = new Map<string, number>();
+  /** Keys of blocked tasks, so listing them costs what there is of them. */
+  private readonly blocked = new Set<string>();
+  /** Queues with flow controls; empty on the common path, which then costs one size check. */
+  readonly controls = new Map<string, QueueControl>();
 
   get size(): number {
     return this.entries.size;
@@ -42,6 +48,28 @@ export class IndexView {
       // The oldest tenth at once: one shift per delete would copy the whole array each time.
       this.tombstones.splice(0, MAX_TOMBSTONES / 10);
     }
+  }
+
+  /** A queue's controls were written (or removed, with null). */
+  applyControl(queue: string, control: QueueControl | null): void {
+    if (control) this.controls.set(queue, control);
+    else this.controls.delete(queue);
+  }
+
+  /** The queue's tasks in state `running`, as last indexed. */
+  runningIn(queue: string): number {
+    return this.running.get(queue) ?? 0;
+  }
+
+  /** Unfinished tasks whose entry is in `state`, in no particular order. */
+  inState(state: IndexEntry["state"]): IndexEntry[] {
+    if (state === "blocked") {
+      return [...this.blocked].flatMap((key) => {
+        const entry = this.entries.get(key);
+        return entry ? [entry] : [];
+      });
+    }
+    return [...this.entries.values()].filter((entry) => entry.state === state);
   }
 
   /** A commit marker was written (or deleted, with null). */
@@ -110,6 +138,14 @@ export class IndexView {
   private put(entry: IndexEntry): void {
     this.entries.set(entry.key, entry);
     if (entry.state === "waiting") this.lanes.add(entry);
+    else if (entry.state === "running") this.count(entry.queue, 1);
+    else this.blocked.add(entry.key);
+  }
+
+  private count(queue: string, by: number): void {
+    const next = (this.running.get(queue) ?? 0) + by;
+    if (next > 0) this.running.set(queue, next);
+    else this.running.delete(queue);
   }
 
   private drop(key: string): void {
@@ -117,6 +153,8 @@ export class IndexView {
     if (!old) return;
     this.entries.delete(key);
     if (old.state === "waiting") this.lanes.remove(old);
+    else if (old.state === "running") this.count(old.queue, -1);
+    else this.blocked.delete(key);
     if (old.batch !== null) this.batches.get(old.batch)?.delete(key);
   }
 }

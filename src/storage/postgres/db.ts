@@ -8,6 +8,13 @@ export interface Statement {
   text: string;
 }
 
+/** Runs one statement for an operation named `what` and returns its rows, as `Db.rows` does. */
+export type Query = <R extends pg.QueryResultRow>(
+  what: string,
+  statement: Statement | string,
+  values?: readonly unknown[],
+) => Promise<R[]>;
+
 /** Settings of the connection pool; see `PostgresStorageOptions`. */
 export interface PoolSettings {
   maxConnections: number;

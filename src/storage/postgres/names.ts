@@ -21,6 +21,10 @@ export interface SqlNames {
   resultStore: string;
   /** Copies of events, when a queue elsewhere keeps its events here. */
   eventStore: string;
+  /** Flow controls of the queues that have any; see sql/claim-controlled.ts. */
+  queueControls: string;
+  /** The scheduler's records, each under a version. */
+  schedules: string;
   migrations: string;
   /** The LISTEN/NOTIFY channel, as a quoted identifier for LISTEN. */
   channelIdent: string;
@@ -39,6 +43,8 @@ export function sqlNames(schema: string): SqlNames {
     eventsMuted: `${s}.events_muted`,
     resultStore: `${s}.result_store`,
     eventStore: `${s}.event_store`,
+    queueControls: `${s}.queue_controls`,
+    schedules: `${s}.schedules`,
     migrations: `${s}.migrations`,
     channelIdent: `"${channel}"`,
     channelLiteral: `'${channel}'`,
@@ -47,3 +53,6 @@ export function sqlNames(schema: string): SqlNames {
 
 /** The states a task can be claimed from, as an SQL list; it must match the partial index. */
 export const WAITING_SQL = "('scheduled', 'pending', 'retrying')";
+
+/** The states `cancel` ends at once: the waiting ones and `blocked`. */
+export const CANCELLABLE_SQL = "('blocked', 'scheduled', 'pending', 'retrying')";

@@ -1,11 +1,11 @@
 import type { TaskEvent, TaskEventType } from "../../events/types.js";
-import type { BackoffSpec, TaskErrorInfo, TaskRecord } from "../../task/record.js";
+import type { BackoffSpec, Dependencies, TaskErrorInfo, TaskRecord } from "../../task/record.js";
 import type { TaskState, WorkerType } from "../../task/state.js";
 
 /** The columns both task tables share, in the order `TaskRow` lists them. */
 const COMMON_COLUMNS = `id, name, queue, priority, payload, run_at, created_at, max_attempts,
   timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state, attempts, lease_losses,
-  token, started_at, finished_at, cancel_requested, last_error`;
+  token, started_at, finished_at, cancel_requested, last_error, idempotency_key, dependencies`;
 
 /** What makes a `TaskRecord`, read from `tasks` (prefix `alias.` with `prefixed`). */
 export const TASK_COLUMNS = `${COMMON_COLUMNS}, lease_owner, lease_expires_at`;
@@ -47,6 +47,9 @@ export interface TaskRow {
   finished_at: number | null;
   cancel_requested: boolean;
   last_error: string | null;
+  idempotency_key: string | null;
+  /** JSON of `Dependencies`. */
+  dependencies: string | null;
 }
 
 /** A row of the events table. */
@@ -88,6 +91,8 @@ export function toRecord(row: TaskRow): TaskRecord {
     finishedAt: row.finished_at,
     cancelRequested: row.cancel_requested,
     lastError: parseError(row.last_error),
+    idempotencyKey: row.idempotency_key,
+    dependencies: row.dependencies === null ? null : (JSON.parse(row.dependencies) as Dependencies),
   };
 }
 

@@ -11,17 +11,27 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RequeueOutcome,
+  ScheduleEvent,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
 import { OutcomeBatcher } from "../shared/outcome-batcher.js";
-import { type Db, type Statement, toStorageError } from "./db.js";
-import { type RunStatement, runEnqueue } from "./enqueue.js";
+import { Claimer } from "./claimer.js";
+import { readControls, writeControl } from "./controls.js";
+import { type Db, type Query, type Statement, toStorageError } from "./db.js";
+import { purge, requeue, unblock } from "./dead-letters.js";
+import { onClient, type RunStatement, runEnqueue } from "./enqueue.js";
+import { heartbeat, settle } from "./leases.js";
 import type { Listener } from "./listener.js";
+import { maintain } from "./maintenance.js";
 import type { SqlNames } from "./names.js";
 import {
   type EventRow,
@@ -32,10 +42,9 @@ import {
   toEvent,
   toRecord,
 } from "./rows.js";
-import type { HeartbeatRow } from "./sql/heartbeat.js";
+import * as schedules from "./schedules.js";
 import { type CountRow, listTasksParams, listTasksSql } from "./sql/list.js";
 import type { OutcomeRow } from "./sql/lookup.js";
-import { hasRetries, type SettleRow, settleParams } from "./sql/settle.js";
 import type { Statements } from "./statements.js";
 
 /** The parts a `PostgresStorage` is made of; see `openPostgresStorage`. */
@@ -54,19 +63,23 @@ export interface PostgresParts {
  * The PostgreSQL backend: waiting and running tasks in `tasks`, finished ones
  * in `finished`, events in `events`, all in one schema; claims with
  * `FOR UPDATE SKIP LOCKED`, signals with LISTEN/NOTIFY. Every operation is
- * one statement (one round trip) except `maintain`, which runs four, and a
- * `cancel` that finds nothing, which looks a second time.
+ * one statement (one round trip) except `maintain`, which runs four, a
+ * `cancel` that finds nothing, which looks a second time, and a claim on a
+ * queue with controls, a transaction of two (see claimer.ts).
  */
 export class PostgresStorage implements Storage {
   private closing: Promise<void> | null = null;
   private readonly outcomes = new OutcomeBatcher((ids) => this.getOutcomes(ids));
+  private readonly claimer: Claimer;
+  private readonly query: Query = (what, statement, values) => this.rows(what, statement, values);
 
-  constructor(private readonly parts: PostgresParts) {}
+  constructor(private readonly parts: PostgresParts) {
+    this.claimer = new Claimer(parts.db, parts.statements);
+  }
 
-  async enqueue(tasks: readonly NewTask[]): Promise<void> {
-    const { enqueue } = this.parts.statements;
-    const run: RunStatement = (_text, values) => this.rows("enqueue", enqueue, values);
-    await runEnqueue(run, enqueue.text, tasks, this.now());
+  enqueue(tasks: readonly NewTask[]): Promise<string[]> {
+    const run: RunStatement = (statement, values) => this.rows("enqueue", statement, values);
+    return runEnqueue(run, this.parts.statements, tasks, this.now());
   }
 
   /**
@@ -74,13 +87,15 @@ export class PostgresStorage implements Storage {
    * transaction it has open there: the tasks exist only if it commits, and
    * workers hear of them at its commit. See `enqueueWithin` for details.
    */
-  async enqueueWithin(client: pg.ClientBase, tasks: readonly NewTask[]): Promise<void> {
+  async enqueueWithin(client: pg.ClientBase, tasks: readonly NewTask[]): Promise<string[]> {
     this.checkOpen();
-    // Unnamed statement: the application's connection is not ours to keep
-    // prepared statements on.
-    const run: RunStatement = async (text, values) => (await client.query(text, values)).rows;
     try {
-      await runEnqueue(run, this.parts.statements.enqueue.text, tasks, this.now());
+      return await runEnqueue(
+        onClient(client),
+        this.parts.statements.enqueueUnnamed,
+        tasks,
+        this.now(),
+      );
     } catch (error) {
       throw error instanceof OmniQError
         ? error
@@ -92,66 +107,17 @@ export class PostgresStorage implements Storage {
     if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0) {
       return [];
     }
-
-    const now = this.now();
-    const queues = [...new Set(request.queues)];
-    const rows = await this.rows<TaskRow>("claim", this.parts.statements.claim(queues.length), [
-      now,
-      [...request.workers],
-      request.limit,
-      request.owner,
-      now + ms(request.leaseMs),
-      queues,
-      ...queues,
-    ]);
-    return rows.map((row) => toRecord(row) as ClaimedTask);
+    this.checkOpen();
+    return this.claimer.claim(request, this.now());
   }
 
-  async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
-    if (leases.length === 0) return { lost: [], cancelRequested: [] };
-
-    const rows = await this.rows<HeartbeatRow>("heartbeat", this.parts.statements.heartbeat, [
-      leases.map((l) => l.id),
-      leases.map((l) => l.token),
-      this.now() + ms(leaseMs),
-    ]);
-
-    const renewed = new Map(rows.map((row) => [`${row.id}\u0000${row.token}`, row]));
-    const reply: HeartbeatReply = { lost: [], cancelRequested: [] };
-    for (const lease of leases) {
-      const row = renewed.get(`${lease.id}\u0000${lease.token}`);
-      if (!row) reply.lost.push(lease.id);
-      else if (row.cancel_requested && !reply.cancelRequested.includes(lease.id)) {
-        reply.cancelRequested.push(lease.id);
-      }
-    }
-    return reply;
+  heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
+    if (leases.length === 0) return Promise.resolve({ lost: [], cancelRequested: [] });
+    return heartbeat(this.query, this.parts.statements, this.now() + ms(leaseMs), leases);
   }
 
-  async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
-    // The same lease twice in one batch: only the first may apply, as if
-    // they had been sent one after the other. (One statement cannot change
-    // a row twice.)
-    const seen = new Set<string>();
-    const unique: number[] = [];
-    settlements.forEach((s, i) => {
-      const key = `${s.id}\u0000${s.token}`;
-      if (!seen.has(key)) unique.push(i);
-      seen.add(key);
-    });
-    if (unique.length === 0) return [];
-
-    const batch = unique.map((i) => settlements[i] as Settlement);
-    const { settle, settleFinal } = this.parts.statements;
-    const [row] = await this.rows<SettleRow>(
-      "settle",
-      hasRetries(batch) ? settle : settleFinal,
-      settleParams(batch, this.now()),
-    );
-
-    const answer = settlements.map(() => false);
-    for (const position of row?.applied ?? []) answer[unique[position - 1] as number] = true;
-    return answer;
+  settle(settlements: readonly Settlement[]): Promise<boolean[]> {
+    return settle(this.query, this.parts.statements, this.now(), settlements);
   }
 
   async release(leases: readonly Lease[]): Promise<void> {
@@ -178,6 +144,49 @@ export class PostgresStorage implements Storage {
       [id],
     );
     return again?.finished ? "finished" : "unknown";
+  }
+
+  unblock(ids: readonly string[]): Promise<string[]> {
+    return unblock(this.query, this.parts.statements, this.now(), ids);
+  }
+
+  requeue(id: string): Promise<RequeueOutcome> {
+    return requeue(this.query, this.parts.statements, this.now(), id);
+  }
+
+  purge(filter: PurgeFilter): Promise<number> {
+    return purge(this.query, this.parts.statements, filter);
+  }
+
+  async setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    const present = await writeControl(this.query, this.parts.statements, queue, control);
+    this.claimer.noteControl(queue, present);
+  }
+
+  queueControls(): Promise<Record<string, QueueControl>> {
+    return readControls(this.query, this.parts.statements);
+  }
+
+  putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    const write = { id, data, expectedVersion, ...(event ? { event } : {}) };
+    return schedules.putSchedule(this.query, this.parts.statements, this.now(), write);
+  }
+
+  getSchedule(id: string): Promise<StoredSchedule | null> {
+    return schedules.getSchedule(this.query, this.parts.statements, id);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return schedules.listSchedules(this.query, this.parts.statements);
+  }
+
+  deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return schedules.deleteSchedule(this.query, this.parts.statements, this.now(), id, event);
   }
 
   async getTask(id: string): Promise<TaskRecord | null> {
@@ -247,31 +256,8 @@ export class PostgresStorage implements Storage {
     return row?.seq ?? 0;
   }
 
-  async maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
-    const { statements } = this.parts;
-    const now = this.now();
-
-    // Leases first, as the contract orders it: a task handed back here may
-    // then expire in the next step if its time-to-live has passed too.
-    const [leases] = await this.rows<{ expired: number }>("maintain", statements.expireLeases, [
-      now,
-      options.maxLeaseLosses,
-    ]);
-    const [tasks] = await this.rows<{ expired: number }>("maintain", statements.expireTasks, [now]);
-    const [results] = await this.rows<{ deleted: number }>("maintain", statements.purgeResults, [
-      now,
-    ]);
-    const [events] = await this.rows<{ deleted: number }>("maintain", statements.purgeEvents, [
-      now,
-      ms(options.eventTtlMs),
-    ]);
-
-    return {
-      leasesExpired: leases?.expired ?? 0,
-      tasksExpired: tasks?.expired ?? 0,
-      resultsDeleted: results?.deleted ?? 0,
-      eventsDeleted: events?.deleted ?? 0,
-    };
+  maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
+    return maintain(this.query, this.parts.statements, this.now(), options);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { WorkerType } from "../../task/state.js";
-import { decodeBackoff, decodeError } from "./rows.js";
+import { decodeBackoff, decodeDependencies, decodeError } from "./rows.js";
 
 /*
  * What a claim reads of each task it takes. Only the columns the claim does
@@ -12,7 +12,7 @@ import { decodeBackoff, decodeError } from "./rows.js";
  */
 export const CANDIDATE_COLUMNS = `seq, id, name, priority, payload, run_at, created_at,
   max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, module, attempts,
-  lease_losses, token, cancel_requested, last_error`;
+  lease_losses, token, cancel_requested, last_error, idempotency_key, dependencies`;
 
 /** A row as `CANDIDATE_COLUMNS` selects it in raw mode. */
 export type CandidateTuple = [
@@ -34,6 +34,8 @@ export type CandidateTuple = [
   token: number,
   cancelRequested: number,
   lastError: string | null,
+  idempotencyKey: string | null,
+  dependencies: string | null,
 ];
 
 /** Positions in `CandidateTuple` that order candidates. */
@@ -82,5 +84,7 @@ export function toClaimedTask(row: CandidateTuple, found: FoundIn, lease: LeaseG
     finishedAt: null,
     cancelRequested: row[16] !== 0,
     lastError: decodeError(row[17]),
+    idempotencyKey: row[18],
+    dependencies: decodeDependencies(row[19]),
   };
 }

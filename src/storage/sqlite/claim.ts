@@ -9,15 +9,18 @@ import {
   toClaimedTask,
 } from "./candidates.js";
 import type { Changes } from "./changes.js";
+import type { QueueControls } from "./controls.js";
 import type { Statements } from "./statements.js";
 
 /**
- * Claims up to `request.limit` due tasks. Runs inside the caller's
- * `BEGIN IMMEDIATE` transaction, so no other connection can pick the same
- * rows between the SELECT and the UPDATE.
+ * Claims up to `request.limit` due tasks, within the queues' controls. Runs
+ * inside the caller's `BEGIN IMMEDIATE` transaction, so no other connection
+ * can pick the same rows between the SELECT and the UPDATE, nor claim from
+ * a limited queue between the count and the claim.
  */
 export function claimTasks(
   statements: Statements,
+  controls: QueueControls,
   request: ClaimRequest,
   changes: Changes,
 ): ClaimedTask[] {
@@ -29,16 +32,28 @@ export function claimTasks(
   // Tasks scheduled for later sit outside the claim index until their time
   // comes; this moves the ones now due in, through an index on run_at.
   statements.promoteDue.run(now);
+  const inForce = controls.inForce();
 
-  // Strict queue order: a later queue is read only for what is left.
+  // Strict queue order: a later queue is read only for what is left, and a
+  // queue its controls hold back gives its turn to the next.
   for (const queue of request.queues) {
-    const room = request.limit - claimed.length;
+    let room = request.limit - claimed.length;
     if (room <= 0) break;
 
+    const control = inForce?.get(queue);
+    if (control !== undefined) {
+      room = controls.room(queue, control, room, now);
+      if (room <= 0) continue;
+    }
+
+    const before = claimed.length;
     pickCandidates(statements, queue, request.workers, now, room, (row, found) => {
       seqs.push(row[AT.seq]);
       claimed.push(toClaimedTask(row, found, lease));
     });
+    if (control?.rateLimit) {
+      controls.noteClaims(queue, control.rateLimit, claimed.length - before, now);
+    }
   }
   if (seqs.length === 0) return claimed;
 

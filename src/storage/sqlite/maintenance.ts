@@ -1,11 +1,43 @@
 import type { TaskErrorInfo } from "../../task/record.js";
-import type { MaintenanceOptions } from "../contract.js";
+import type { MaintenanceOptions, MaintenanceReport } from "../contract.js";
 import type { Changes } from "./changes.js";
 import { encodeError } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** Rows deleted per transaction, so housekeeping never holds the write lock for long. */
 export const PURGE_CHUNK = 2_000;
+
+/** How housekeeping reaches the handle's connection. */
+export interface MaintenanceAccess {
+  /** Runs `body` in a write transaction of its own, then sends its signals. */
+  write<T>(body: (changes: Changes) => T): T;
+  read<T>(body: () => T): T;
+  now(): number;
+}
+
+/** `Storage.maintain`: its four steps, the deletions in chunks (see deleteInChunks). */
+export function runMaintenance(
+  statements: Statements,
+  options: MaintenanceOptions,
+  access: MaintenanceAccess,
+): MaintenanceReport {
+  const [leasesExpired, tasksExpired] = access.write((changes) => [
+    expireLeases(statements, options, changes),
+    expireWaiting(statements, changes),
+  ]);
+
+  const now = access.now();
+  const { purgeTasks, purgeEvents } = statements;
+  const resultsDeleted = deleteInChunks((limit) =>
+    access.write(() => purgeTasks.run(now, limit).changes),
+  );
+
+  const liveFrom = access.read(() => firstLiveEvent(statements, now - options.eventTtlMs));
+  const eventsDeleted = deleteInChunks((limit) =>
+    access.write(() => purgeEvents.run(liveFrom, limit).changes),
+  );
+  return { leasesExpired, tasksExpired, resultsDeleted, eventsDeleted };
+}
 
 /**
  * Step 1 of `maintain`: running tasks whose lease ran out. Each one counts a

@@ -73,7 +73,7 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
-    configureConnection(db);
+    configureConnection(db, busyTimeoutMs);
     migrate(db);
     return db;
   } catch (cause) {

@@ -1,11 +1,18 @@
 import type { TaskEvent, TaskEventType } from "../../events/types.js";
-import type { BackoffSpec, NewTask, TaskErrorInfo, TaskRecord } from "../../task/record.js";
+import type {
+  BackoffSpec,
+  Dependencies,
+  NewTask,
+  TaskErrorInfo,
+  TaskRecord,
+} from "../../task/record.js";
 import type { TaskState, WorkerType } from "../../task/state.js";
 
 /** The columns of omniq_tasks that make a `TaskRecord`, in the order of `TaskTuple`. */
 export const TASK_COLUMNS = `seq, id, name, queue, priority, payload, run_at, created_at, max_attempts,
   timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state, attempts, lease_losses,
-  token, lease_owner, lease_expires_at, started_at, finished_at, cancel_requested, last_error`;
+  token, lease_owner, lease_expires_at, started_at, finished_at, cancel_requested, last_error,
+  idempotency_key, dependencies`;
 
 /**
  * A task row as `TASK_COLUMNS` selects it in raw mode. Arrays rather than
@@ -38,6 +45,8 @@ export type TaskTuple = [
   finishedAt: number | null,
   cancelRequested: number,
   lastError: string | null,
+  idempotencyKey: string | null,
+  dependencies: string | null,
 ];
 
 /** A row of omniq_events. */
@@ -71,10 +80,24 @@ export type TaskInsertParams = [
   worker: string,
   module: string | null,
   state: string,
-  lane: number,
+  lane: number | null,
+  idempotencyKey: string | null,
+  dependencies: string | null,
+  blocked: 1 | null,
 ];
 
+/** A task that waits for others is stored `blocked`. */
+export function startsBlocked(task: NewTask): boolean {
+  return task.dependencies != null && task.dependencies.on.length > 0;
+}
+
+/**
+ * A blocked task is in neither lane (see schema.ts); any other is
+ * `scheduled` or `pending` by its run-at time.
+ */
 export function toInsertParams(task: NewTask, now: number): TaskInsertParams {
+  const dependencies = task.dependencies ?? null;
+  const blocked = startsBlocked(task);
   const due = task.runAt <= now;
   return [
     task.id,
@@ -91,8 +114,11 @@ export function toInsertParams(task: NewTask, now: number): TaskInsertParams {
     task.backoff === null ? null : JSON.stringify(task.backoff),
     task.worker,
     task.module,
-    due ? "pending" : "scheduled",
-    due ? 1 : 0,
+    blocked ? "blocked" : due ? "pending" : "scheduled",
+    blocked ? null : due ? 1 : 0,
+    task.idempotencyKey ?? null,
+    dependencies === null ? null : JSON.stringify(dependencies),
+    blocked ? 1 : null,
   ];
 }
 
@@ -131,6 +157,8 @@ export function toTaskRecord(row: TaskTuple): TaskRecord {
     finishedAt,
     cancelRequested,
     lastError,
+    idempotencyKey,
+    dependencies,
   ] = row;
 
   return {
@@ -158,7 +186,13 @@ export function toTaskRecord(row: TaskTuple): TaskRecord {
     finishedAt,
     cancelRequested: cancelRequested !== 0,
     lastError: decodeError(lastError),
+    idempotencyKey,
+    dependencies: decodeDependencies(dependencies),
   };
+}
+
+export function decodeDependencies(text: string | null): Dependencies | null {
+  return text === null ? null : (JSON.parse(text) as Dependencies);
 }
 
 export function toTaskEvent(row: EventRow): TaskEvent {

@@ -153,7 +153,7 @@ export function releaseTasks(
   }
 }
 
-/** Cancels a waiting task at once, or flags a running one for its worker. */
+/** Cancels a waiting or blocked task at once, or flags a running one for its worker. */
 export function cancelTask(
   statements: Statements,
   id: string,
@@ -164,7 +164,7 @@ export function cancelTask(
   if (row === undefined) return "unknown";
 
   const state = row.state as TaskState;
-  if (isWaiting(state)) {
+  if (isWaiting(state) || state === "blocked") {
     const info: TaskErrorInfo = { name: "TaskCancelledError", message: reason };
     const error = encodeError(info);
     statements.cancelWaiting.run(changes.now, changes.now, error, row.seq);

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
+import { FINAL_STATES } from "../../task/state.js";
 import { CANDIDATE_COLUMNS, type CandidateTuple } from "./candidates.js";
 import type { OutcomeTuple } from "./outcomes.js";
 import { type EventRow, TASK_COLUMNS, type TaskInsertParams, type TaskTuple } from "./rows.js";
@@ -57,6 +58,10 @@ const LEASE_CLEARED = "lease_owner = NULL, lease_expires_at = NULL";
  */
 export class Statements {
   readonly insertTask: Statement<TaskInsertParams>;
+  /** The id of the task that holds an idempotency key, if any does. */
+  readonly keyHolder: Statement<[key: string], string>;
+  /** Makes a newly stored task the one that took its key. */
+  readonly takeKey: Statement<[key: string, taskSeq: number]>;
   readonly insertEvent: Statement<EventInsertParams>;
 
   /** Moves tasks whose run-at time has come into the claim index (lane 1). */
@@ -123,8 +128,21 @@ export class Statements {
   constructor(db: Database.Database) {
     this.insertTask = db.prepare(
       `INSERT INTO omniq_tasks (id, name, queue, priority, payload, run_at, created_at,
-         max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state, lane)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state, lane,
+         idempotency_key, dependencies, blocked)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // The task that last took the key holds it while it has it (requeue
+    // clears it) and has not ended.
+    this.keyHolder = db
+      .prepare<[string], string>(
+        `SELECT t.id FROM omniq_task_keys AS k JOIN omniq_tasks AS t ON t.seq = k.task_seq
+         WHERE k.key = ? AND t.idempotency_key = k.key
+           AND t.state NOT IN (${FINAL_STATES.map((state) => `'${state}'`).join(", ")})`,
+      )
+      .pluck();
+    this.takeKey = db.prepare(
+      "INSERT OR REPLACE INTO omniq_task_keys (key, task_seq) VALUES (?, ?)",
     );
     this.insertEvent = db.prepare(
       `INSERT INTO omniq_events (task_seq, task_id, type, at, queue, name, attempt, error, run_at)
@@ -199,7 +217,7 @@ export class Statements {
 
     this.lookup = db.prepare(`SELECT state, ${SUBJECT} FROM omniq_tasks WHERE id = ?`);
     this.cancelWaiting = db.prepare(
-      `UPDATE omniq_tasks SET state = 'cancelled', lane = NULL, finished_at = ?,
+      `UPDATE omniq_tasks SET state = 'cancelled', lane = NULL, blocked = NULL, finished_at = ?,
          purge_at = ? + result_ttl_ms, last_error = ?
        WHERE seq = ?`,
     );

@@ -1,9 +1,7 @@
 import type Database from "better-sqlite3";
-import type { Statement } from "better-sqlite3";
-import { DuplicateTaskError, OmniQError, StorageError } from "../../errors.js";
+import { OmniQError, StorageError } from "../../errors.js";
 import type { TaskEvent } from "../../events/types.js";
 import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
-import type { TaskState } from "../../task/state.js";
 import type {
   CancelOutcome,
   ClaimRequest,
@@ -12,10 +10,15 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RequeueOutcome,
+  ScheduleEvent,
   SettledAndClaimed,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
@@ -24,11 +27,16 @@ import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { type FileChannel, joinChannel, leaveChannel } from "./bus.js";
 import { Changes } from "./changes.js";
 import { claimTasks } from "./claim.js";
-import { deleteInChunks, expireLeases, expireWaiting, firstLiveEvent } from "./maintenance.js";
+import { QueueControls } from "./controls.js";
+import { DeadLetters } from "./dead-letters.js";
+import { enqueueTasks, Unblocker } from "./enqueue.js";
+import { Inspector } from "./inspect.js";
+import { runMaintenance } from "./maintenance.js";
 import { readOutcomes } from "./outcomes.js";
-import { TASK_COLUMNS, type TaskTuple, toInsertParams, toTaskEvent, toTaskRecord } from "./rows.js";
+import { toTaskEvent, toTaskRecord } from "./rows.js";
+import { Schedules } from "./schedules.js";
 import { cancelTask, releaseTasks, renewLeases, settleTasks } from "./settle.js";
-import { LIMIT_PARAM, Statements } from "./statements.js";
+import { Statements } from "./statements.js";
 
 type Body = (changes: Changes) => unknown;
 
@@ -48,10 +56,14 @@ export interface HandleSettings {
  */
 export class SqliteStorage implements Storage {
   private readonly statements: Statements;
+  private readonly controls: QueueControls;
+  private readonly unblocker: Unblocker;
+  private readonly deadLetters: DeadLetters;
+  private readonly schedules: Schedules;
+  private readonly inspector: Inspector;
   private readonly channel: FileChannel;
   /** Runs a body in BEGIN IMMEDIATE: the write lock is taken before the first read. */
   private readonly writeTransaction: (body: Body) => [unknown, Changes];
-  private readonly listStatements = new Map<string, Statement<unknown[], TaskTuple>>();
   private readonly unsubscribers = new Set<() => void>();
   /** `getOutcome` calls of one turn share one statement (see OutcomeBatcher). */
   private readonly outcomes = new OutcomeBatcher(async (ids) =>
@@ -65,6 +77,11 @@ export class SqliteStorage implements Storage {
     private readonly settings: HandleSettings,
   ) {
     this.statements = new Statements(db);
+    this.controls = new QueueControls(db);
+    this.unblocker = new Unblocker(db);
+    this.deadLetters = new DeadLetters(db, this.statements);
+    this.schedules = new Schedules(db);
+    this.inspector = new Inspector(db, this.statements);
     this.channel = joinChannel(path);
 
     const transaction = db.transaction((body: Body): [unknown, Changes] => {
@@ -75,32 +92,16 @@ export class SqliteStorage implements Storage {
     this.writeTransaction = (body) => transaction.immediate(body);
   }
 
-  async enqueue(tasks: readonly NewTask[]): Promise<void> {
-    if (tasks.length === 0) return;
-
-    try {
-      this.write("enqueue", (changes) => {
-        const insertTask = this.statements.insertTask;
-        for (const task of tasks) {
-          const seq = Number(insertTask.run(...toInsertParams(task, changes.now)).lastInsertRowid);
-          const { id, queue, name } = task;
-          changes.event({ seq, id, queue, name, attempts: 0 }, "enqueued");
-          changes.readyQueues.add(queue);
-        }
-      });
-    } catch (error) {
-      // SQLite names the index, not the id: find the id only on this path,
-      // so a batch that goes in pays for no lookup.
-      if (error instanceof StorageError && codeOf(error.cause) === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new DuplicateTaskError(this.duplicateIn(tasks));
-      }
-      throw error;
-    }
+  async enqueue(tasks: readonly NewTask[]): Promise<string[]> {
+    if (tasks.length === 0) return [];
+    return this.write("enqueue", (changes) => enqueueTasks(this.statements, tasks, changes));
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     if (!asksForWork(request)) return [];
-    return this.write("claim", (changes) => claimTasks(this.statements, request, changes));
+    return this.write("claim", (changes) =>
+      claimTasks(this.statements, this.controls, request, changes),
+    );
   }
 
   async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
@@ -123,7 +124,9 @@ export class SqliteStorage implements Storage {
   ): Promise<SettledAndClaimed> {
     return this.write("settleAndClaim", (changes) => ({
       applied: settleTasks(this.statements, settlements, changes),
-      claimed: asksForWork(request) ? claimTasks(this.statements, request, changes) : [],
+      claimed: asksForWork(request)
+        ? claimTasks(this.statements, this.controls, request, changes)
+        : [],
     }));
   }
 
@@ -134,6 +137,54 @@ export class SqliteStorage implements Storage {
 
   async cancel(id: string, reason: string): Promise<CancelOutcome> {
     return this.write("cancel", (changes) => cancelTask(this.statements, id, reason, changes));
+  }
+
+  async unblock(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.write("unblock", (changes) => this.unblocker.unblock(ids, changes));
+  }
+
+  async requeue(id: string): Promise<RequeueOutcome> {
+    return this.write("requeue", (changes) => this.deadLetters.requeue(id, changes));
+  }
+
+  async purge(filter: PurgeFilter): Promise<number> {
+    this.assertOpen("purge");
+    return this.deadLetters.purge(filter, (deleteChunk) => this.write("purge", deleteChunk));
+  }
+
+  async setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    this.write("setQueueControl", (changes) => {
+      this.controls.set(queue, control);
+      changes.readyQueues.add(queue);
+    });
+  }
+
+  async queueControls(): Promise<Record<string, QueueControl>> {
+    return this.read("queueControls", () => this.controls.list());
+  }
+
+  async putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    return this.write("putSchedule", (changes) =>
+      this.schedules.put(id, data, expectedVersion, event, changes),
+    );
+  }
+
+  async getSchedule(id: string): Promise<StoredSchedule | null> {
+    return this.read("getSchedule", () => this.schedules.get(id));
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    return this.read("listSchedules", () => this.schedules.list());
+  }
+
+  async deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return this.write("deleteSchedule", (changes) => this.schedules.delete(id, event, changes));
   }
 
   async getTask(id: string): Promise<TaskRecord | null> {
@@ -147,43 +198,15 @@ export class SqliteStorage implements Storage {
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<TaskRecord[]> {
-    // One statement per combination of filters, prepared on first use.
-    const where: string[] = [];
-    const params: unknown[] = [];
-    for (const column of ["queue", "state", "name"] as const) {
-      const value = filter[column];
-      if (value === undefined) continue;
-      where.push(`${column} = ?`);
-      params.push(value);
-    }
-    params.push(filter.limit ?? 100, filter.offset ?? 0);
-
-    const rows = this.read("listTasks", () => this.listStatement(where).all(...params));
-    return rows.map(toTaskRecord);
+    return this.read("listTasks", () => this.inspector.listTasks(filter));
   }
 
   async countTasks(): Promise<TaskCounts> {
-    const rows = this.read("countTasks", () => this.statements.countTasks.all());
-    const counts: TaskCounts = {};
-    for (const { queue, state, n } of rows) {
-      const perState = counts[queue] ?? {};
-      perState[state as TaskState] = n;
-      counts[queue] = perState;
-    }
-    return counts;
+    return this.read("countTasks", () => this.inspector.countTasks());
   }
 
   async taskEvents(taskId: string): Promise<TaskEvent[]> {
-    const rows = this.read("taskEvents", () => {
-      const task = this.statements.taskSeq.get(taskId);
-      if (task !== undefined) return this.statements.taskEvents.all(task.seq, taskId);
-
-      // The task was deleted after its result time-to-live (or never was):
-      // its events, if any, are found by a scan of the log, as there is no
-      // index on task ids (see schema.ts). Only inspection comes here.
-      return this.statements.purgedTaskEvents.all(taskId);
-    });
-    return rows.map(toTaskEvent);
+    return this.read("taskEvents", () => this.inspector.taskEvents(taskId));
   }
 
   async eventsSince(afterSeq: number, limit: number): Promise<TaskEvent[]> {
@@ -196,25 +219,11 @@ export class SqliteStorage implements Storage {
   }
 
   async maintain(options: MaintenanceOptions): Promise<MaintenanceReport> {
-    const [leasesExpired, tasksExpired] = this.write("maintain", (changes) => [
-      expireLeases(this.statements, options, changes),
-      expireWaiting(this.statements, changes),
-    ]);
-
-    // Deletions go in chunks, each its own transaction (see deleteInChunks).
-    const now = this.settings.clock.now();
-    const { purgeTasks, purgeEvents } = this.statements;
-    const resultsDeleted = deleteInChunks((limit) =>
-      this.write("maintain", () => purgeTasks.run(now, limit).changes),
-    );
-
-    const liveFrom = this.read("maintain", () =>
-      firstLiveEvent(this.statements, now - options.eventTtlMs),
-    );
-    const eventsDeleted = deleteInChunks((limit) =>
-      this.write("maintain", () => purgeEvents.run(liveFrom, limit).changes),
-    );
-    return { leasesExpired, tasksExpired, resultsDeleted, eventsDeleted };
+    return runMaintenance(this.statements, options, {
+      write: (body) => this.write("maintain", body),
+      read: (body) => this.read("maintain", body),
+      now: () => this.settings.clock.now(),
+    });
   }
 
   /**
@@ -269,32 +278,6 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  private listStatement(where: readonly string[]): Statement<unknown[], TaskTuple> {
-    const key = where.join(" AND ");
-    let statement = this.listStatements.get(key);
-    if (statement === undefined) {
-      const clause = where.length === 0 ? "" : `WHERE ${key}`;
-      statement = this.db
-        .prepare<unknown[], TaskTuple>(
-          `SELECT ${TASK_COLUMNS} FROM omniq_tasks ${clause} ORDER BY seq ${LIMIT_PARAM} OFFSET ?`,
-        )
-        .raw();
-      this.listStatements.set(key, statement);
-    }
-    return statement;
-  }
-
-  /** The first id of `tasks` given twice or already stored. */
-  private duplicateIn(tasks: readonly NewTask[]): string {
-    const seen = new Set<string>();
-    for (const { id } of tasks) {
-      if (seen.has(id)) return id;
-      seen.add(id);
-    }
-    const stored = tasks.find(({ id }) => this.statements.taskSeq.get(id) !== undefined);
-    return stored?.id ?? "(unknown)";
-  }
-
   private assertOpen(operation: string): void {
     if (this.closed) throw this.closedError(operation);
   }
@@ -316,9 +299,4 @@ export class SqliteStorage implements Storage {
 /** False for a claim that can take nothing, which then needs no transaction. */
 function asksForWork(request: ClaimRequest): boolean {
   return request.limit > 0 && request.queues.length > 0 && request.workers.length > 0;
-}
-
-/** The SQLite error code (such as `SQLITE_BUSY`) of a thrown value, if it has one. */
-function codeOf(thrown: unknown): unknown {
-  return typeof thrown === "object" && thrown !== null && "code" in thrown ? thrown.code : null;
 }

@@ -34,6 +34,8 @@ interface SignalEventRow {
  * signals went out directly and reading them back would double the work of
  * every write. Running tasks asked to cancel write no event, so that signal
  * does not cross processes; workers still learn it from their heartbeats.
+ * Nor do `unblock` and queue controls write events: workers in other
+ * processes find what they let run when they next poll.
  *
  * If the file cannot be watched (some network file systems), the watcher
  * stays silent and workers and waiters fall back to polling.
@@ -169,11 +171,12 @@ function signalsOf(rows: readonly SignalEventRow[]): StorageSignal[] {
   for (const row of rows) {
     if (row.type === "enqueued") {
       ready.add(row.queue);
-    } else if (row.type === "retry") {
-      // An `error` followed by `retry` is not an end.
+    } else if (row.type === "retry" || row.type === "requeued") {
+      // An `error` followed by `retry` is not an end; nor is a requeued task's last one.
       ready.add(row.queue);
       ended.delete(row.task_id);
-    } else {
+    } else if (!row.type.startsWith("schedule-")) {
+      // A schedule's events are about no task.
       ended.add(row.task_id);
     }
   }

@@ -23,10 +23,11 @@ export function archiveSql(n: SqlNames, relation: string, fields: ArchiveFields)
     INSERT INTO ${n.finished} (id, seq, name, queue, priority, payload, run_at, created_at,
       max_attempts, timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state,
       attempts, lease_losses, token, started_at, finished_at, cancel_requested, last_error,
-      result, delete_at)
+      result, delete_at, idempotency_key, dependencies)
     SELECT id, seq, name, queue, priority, payload, run_at, created_at, max_attempts, timeout_ms,
       expires_at, result_ttl_ms, backoff, worker, module, ${fields.state}, attempts,
       ${fields.leaseLosses ?? "lease_losses"}, token, started_at, ${fields.now}, cancel_requested,
-      ${fields.lastError}, ${fields.result ?? "NULL"}, ${fields.now} + result_ttl_ms
+      ${fields.lastError}, ${fields.result ?? "NULL"}, ${fields.now} + result_ttl_ms,
+      idempotency_key, dependencies
     FROM ${relation}`;
 }

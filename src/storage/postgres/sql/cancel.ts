@@ -1,4 +1,4 @@
-import { type SqlNames, WAITING_SQL } from "../names.js";
+import { CANCELLABLE_SQL, type SqlNames } from "../names.js";
 import { notifyCancelSql, notifyFinishedSql } from "../signals.js";
 import { archiveSql } from "./archive.js";
 
@@ -6,7 +6,7 @@ import { archiveSql } from "./archive.js";
  * Cancels one task in one statement. The row is locked first, so the state
  * the branches test is the latest committed one even when a claim or a
  * settle raced this call:
- * - waiting: moved to `finished` as cancelled, with the reason as its error
+ * - waiting or blocked: moved to `finished` as cancelled, with the reason as its error
  *   and a `cancelled` event;
  * - running: flagged; its worker hears of it through a cancel signal and
  *   its next heartbeat.
@@ -22,7 +22,7 @@ export function cancelSql(n: SqlNames): string {
   gone AS (
     DELETE FROM ${n.tasks} t
     USING target
-    WHERE t.id = $2 AND t.id = target.id AND target.state IN ${WAITING_SQL}
+    WHERE t.id = $2 AND t.id = target.id AND target.state IN ${CANCELLABLE_SQL}
     RETURNING t.*
   ),
   archived AS (${archiveSql(n, "gone", { state: "'cancelled'", lastError: "$3", now: "$1" })}),

@@ -1,5 +1,5 @@
 import { type SqlNames, WAITING_SQL } from "../names.js";
-import { prefixed, TASK_COLUMNS } from "../rows.js";
+import { prefixed, TASK_COLUMNS, type TaskRow } from "../rows.js";
 
 /*
  * Claims up to $3 due tasks in one statement: picks, leases, logs.
@@ -25,26 +25,57 @@ import { prefixed, TASK_COLUMNS } from "../rows.js";
  * made while the table was empty may join by scanning the whole table. The
  * pick holds the rows locked, so they cannot move or change in between.
  *
+ * Queue controls (sql/claim-controlled.ts) are honoured without costing a
+ * claim on queues that have none: this statement first looks whether any of
+ * its queues has a row in `queue_controls` (`controls`, one probe of a tiny
+ * table's primary key, evaluated once) and, if one has, claims nothing and
+ * answers `controlled`, for the caller to take the controlled claim instead.
+ * The answer always has at least one row for that flag: a claim that took
+ * nothing answers one row of nulls. A control committed after this
+ * statement's snapshot is not seen: the claim counts as made before it.
+ *
  * Parameters: $1 now, $2 worker types, $3 limit, $4 owner, $5 lease expiry,
  * $6 the queues in order, then $7… one queue per branch.
  */
 export function claimSql(n: SqlNames, queueCount: number): string {
+  return `
+  WITH controls AS (
+    SELECT EXISTS (
+      SELECT 1 FROM ${n.queueControls} WHERE queue = ANY ($6::text[])
+    ) AS controlled
+  ),
+  ${claimCtes(n, queueCount, () => "$3", "AND NOT (SELECT controlled FROM controls)")}
+  SELECT controls.controlled, ${TASK_COLUMNS}
+  FROM controls LEFT JOIN claimed ON true ${CLAIM_ORDER}`;
+}
+
+/**
+ * The CTEs of a claim, from the pick to the `executing` events (`logged`),
+ * with `claimed` holding the leased rows; no comma after the last.
+ * `limit(i)` is the SQL limit of queue `i`'s branch; `guard` is more of the
+ * branches' WHERE.
+ */
+export function claimCtes(
+  n: SqlNames,
+  queueCount: number,
+  limit: (i: number) => string,
+  guard = "",
+): string {
   const queues = Array.from({ length: queueCount }, (_, i) => i);
   const branches = queues.map(
     (i) => `due_${i} AS (
     SELECT ctid FROM ${n.tasks}
     WHERE queue = $${i + 7} AND state IN ${WAITING_SQL}
       AND run_at <= $1 AND (expires_at IS NULL OR expires_at > $1)
-      AND worker = ANY($2::text[])
+      AND worker = ANY($2::text[]) ${guard}
     ORDER BY priority DESC, run_at, seq
-    LIMIT $3
+    LIMIT ${limit(i)}
     FOR UPDATE SKIP LOCKED
   ),`,
   );
   const union = queues.map((i) => `SELECT ctid FROM due_${i}`).join(" UNION ALL ");
 
-  return `
-  WITH ${branches.join("\n  ")}
+  return `${branches.join("\n  ")}
   picked AS (
     ${union}
     LIMIT $3
@@ -59,10 +90,16 @@ export function claimSql(n: SqlNames, queueCount: number): string {
   logged AS (
     INSERT INTO ${n.events} (task_id, type, at, queue, name, attempt)
     SELECT id, 'executing', $1, queue, name, attempts FROM claimed ${CLAIM_ORDER}
-  )
-  SELECT ${TASK_COLUMNS} FROM claimed ${CLAIM_ORDER}`;
+  )`;
 }
 
-// The contract's order, applied again to the few rows claimed: RETURNING
-// gives them in no particular order.
-const CLAIM_ORDER = "ORDER BY array_position($6::text[], queue), priority DESC, run_at, seq";
+/** What the claim statement answers: a claimed task, or all nulls when it took none. */
+export type ClaimRow = { controlled: boolean } & (TaskRow | NullRow);
+
+type NullRow = { [K in keyof TaskRow]: null };
+
+/**
+ * The contract's order, applied again to the few rows claimed: RETURNING
+ * gives them in no particular order.
+ */
+export const CLAIM_ORDER = "ORDER BY array_position($6::text[], queue), priority DESC, run_at, seq";

@@ -150,4 +150,40 @@ export const MIGRATIONS: readonly ((n: SqlNames) => string)[] = [
   CREATE INDEX event_store_task ON ${n.eventStore} (task_id, seq);
   CREATE INDEX event_store_at ON ${n.eventStore} (at);
   `,
+  // Version 3: keys, dependencies, flow control and schedules.
+  // - `idempotency_key` and `dependencies` (JSON) on both task tables; a
+  //   unique index over the keys in `tasks` only. `tasks` holds exactly the
+  //   tasks that are not final, so the index says "held by a task not
+  //   finished" by itself, and a key comes free the moment its holder moves
+  //   to `finished`. It is partial: a task without a key adds no entry.
+  // - `blocked` tasks sit in `tasks` under their own state, outside the
+  //   partial indexes of claims and expiry.
+  // - `queue_controls` holds one row per queue with controls other than the
+  //   defaults; a claim locks the rows of its queues and keeps the count of
+  //   the current rate window in them (see sql/claim-controlled.ts).
+  // - `schedules` keeps the scheduler's records under a version for
+  //   compare-and-set.
+  // Adding columns without a default rewrites nothing, however big the tables.
+  (n) => `
+  ALTER TABLE ${n.tasks} ADD COLUMN idempotency_key text, ADD COLUMN dependencies text;
+  ALTER TABLE ${n.finished} ADD COLUMN idempotency_key text, ADD COLUMN dependencies text;
+  CREATE UNIQUE INDEX tasks_idempotency ON ${n.tasks} (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+  CREATE TABLE ${n.queueControls} (
+    queue            text PRIMARY KEY,
+    paused           boolean NOT NULL,
+    concurrency      integer,
+    rate_max         integer,
+    rate_interval_ms bigint,
+    window_start     bigint  NOT NULL DEFAULT 0,
+    window_count     integer NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE ${n.schedules} (
+    id      text    PRIMARY KEY,
+    version integer NOT NULL,
+    data    text    NOT NULL
+  );
+  `,
 ];

@@ -24,3 +24,26 @@ export function purgeEventsSql(n: SqlNames): string {
   WITH deleted AS (DELETE FROM ${n.events} WHERE at <= $1::bigint - $2::bigint RETURNING 1)
   SELECT count(*) AS deleted FROM deleted`;
 }
+
+/**
+ * Deletes up to $4 finished tasks, results included, in the states $1, of
+ * queue $2 and finished before $3 (each NULL for any). An inspection-side
+ * statement: it reads `finished` in no index's order, and stops at its
+ * limit. Rows another statement holds (a requeue) are skipped.
+ *
+ * Parameters: $1 states, $2 queue, $3 finished before, $4 limit.
+ */
+export function purgeTasksSql(n: SqlNames): string {
+  return `
+  WITH picked AS (
+    SELECT ctid FROM ${n.finished}
+    WHERE state = ANY ($1::text[]) AND ($2::text IS NULL OR queue = $2)
+      AND ($3::bigint IS NULL OR finished_at < $3)
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+  ),
+  deleted AS (
+    DELETE FROM ${n.finished} WHERE ctid = ANY (ARRAY (SELECT ctid FROM picked)) RETURNING 1
+  )
+  SELECT count(*) AS deleted FROM deleted`;
+}
