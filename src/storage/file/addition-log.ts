@@ -25,6 +25,7 @@ export class AdditionLog {
   private readInode = -1;
   private offset = 0;
   private partial = "";
+  private opened = 0;
 
   constructor(
     readonly path: string,
@@ -62,6 +63,20 @@ export class AdditionLog {
     this.openForReading(-1);
   }
 
+  /**
+   * Raised each time this reader opens the log, so at least whenever it is
+   * replaced: what a handle cached about the queue at one generation may
+   * have changed by the next (controls.ts).
+   */
+  get generation(): number {
+    return this.opened;
+  }
+
+  /** Replaces the log with an empty file now: every reader notices at its next read. */
+  replace(): void {
+    this.replaceWithEmpty(this.path);
+  }
+
   /** Starts a new, empty log once this one is longer than `maxBytes`. */
   rotate(maxBytes: number): void {
     let size = 0;
@@ -85,6 +100,7 @@ export class AdditionLog {
     this.readFd = openSync(this.path, "a+");
     const stat = fstatSync(this.readFd);
     this.readInode = stat.ino;
+    this.opened += 1;
     this.offset = offset < 0 ? stat.size : offset;
     this.partial = "";
   }

@@ -7,7 +7,7 @@ import { encodeName } from "./names.js";
 import type { FileStore } from "./store.js";
 
 /**
- * Cancels a waiting task, or flags a running one for its worker. The marker
+ * Cancels a waiting or blocked task, or flags a running one for its worker. The marker
  * is looked for where the record says the task rests; when it is not there
  * the task changed meanwhile (looked at again at once) or another process
  * holds it for a moment (BUSY: the caller tries again shortly).
@@ -42,7 +42,8 @@ export function tryCancel(
       return fresh ? "finished" : "unknown";
     }
 
-    if (isWaiting(fresh.task.state)) {
+    // A blocked task waits too, for the tasks it depends on.
+    if (isWaiting(fresh.task.state) || fresh.task.state === "blocked") {
       const error = { name: "TaskCancelledError", message: reason };
       const task: TaskRecord = {
         ...fresh.task,

@@ -10,10 +10,11 @@
 import { basename } from "node:path";
 import type { TaskEventType } from "../../events/types.js";
 import type { TaskRecord } from "../../task/record.js";
-import { isWaiting } from "../../task/state.js";
+import { isFinal, isWaiting } from "../../task/state.js";
 import type { StorageSignal } from "../contract.js";
 import type { NewEvent } from "./event-log.js";
 import { moveInto, tryRename, unlinkQuietly } from "./fs-sync.js";
+import { type HeldKey, releaseKeys } from "./keys.js";
 import { encodeName } from "./names.js";
 import type { StoredTask } from "./records.js";
 import type { FileStore } from "./store.js";
@@ -41,6 +42,7 @@ export class ChangeSet {
   private readonly finished: string[] = [];
   private readonly readyQueues = new Set<string>();
   private readonly cancels: string[] = [];
+  private readonly keys: HeldKey[] = [];
 
   constructor(
     private readonly store: FileStore,
@@ -70,6 +72,7 @@ export class ChangeSet {
   write(held: Held, next: StoredTask): void {
     this.store.records.write(held.idName, next);
     held.next = next;
+    if (next.task.idempotencyKey !== null && isFinal(next.task.state)) this.giveUpKey(next);
   }
 
   /** Leaves a held task as it is: its marker goes back where it rests. */
@@ -77,10 +80,11 @@ export class ChangeSet {
     held.next = stored;
   }
 
-  /** Deletes a held task's record; its marker goes at commit. */
-  remove(held: Held): void {
+  /** Deletes a held task's record (`stored`, as read); its marker goes at commit. */
+  remove(held: Held, stored: StoredTask): void {
     this.store.records.remove(held.idName);
     held.next = null;
+    if (stored.task.idempotencyKey !== null) this.giveUpKey(stored);
   }
 
   event(task: TaskRecord, type: TaskEventType, detail: EventDetail = {}): void {
@@ -115,12 +119,18 @@ export class ChangeSet {
   commit(): void {
     if (this.store.recordEvents) this.store.log.append(this.events);
     this.placeAll();
+    // After the records say final: a key is free once its holder has ended.
+    if (this.keys.length > 0) releaseKeys(this.store, this.keys.splice(0));
     this.store.signals.emit(this.signals());
   }
 
   abort(): void {
     for (const held of this.held) held.next = undefined;
     this.placeAll();
+  }
+
+  private giveUpKey({ task }: StoredTask): void {
+    this.keys.push({ key: task.idempotencyKey as string, id: task.id });
   }
 
   private placeAll(): void {

@@ -6,6 +6,7 @@ import type { ClaimedTask, TaskRecord } from "../../task/record.js";
 import { isWaiting, type WorkerType } from "../../task/state.js";
 import type { ClaimRequest } from "../contract.js";
 import { ChangeSet } from "./changes.js";
+import { claimUnderControl } from "./flow.js";
 import { encodeName, type ReadyEntry } from "./names.js";
 import type { QueueListing } from "./ready-index.js";
 import type { FileStore } from "./store.js";
@@ -17,7 +18,18 @@ export function claim(store: FileStore, request: ClaimRequest): ClaimedTask[] {
     // Queues are read strictly in the order given: a later one only fills what is left.
     for (const queue of request.queues) {
       if (claimed.length >= request.limit) break;
-      claimFromQueue(store, changes, encodeName(queue), request, claimed);
+      const queueName = encodeName(queue);
+      const listing = store.ready.listing(queueName);
+
+      // Read from the file only when the listing's generation moved (controls.ts).
+      const control = store.controls.forQueue(queueName, listing.generation);
+      if (control === undefined) {
+        claimFromQueue(store, changes, listing, request.limit, request, claimed);
+        continue;
+      }
+      claimUnderControl(store, queueName, control, changes.now, request.limit, claimed, (until) =>
+        claimFromQueue(store, changes, listing, until, request, claimed),
+      );
     }
     changes.commit();
   } catch (error) {
@@ -30,18 +42,18 @@ export function claim(store: FileStore, request: ClaimRequest): ClaimedTask[] {
 function claimFromQueue(
   store: FileStore,
   changes: ChangeSet,
-  queueName: string,
+  listing: QueueListing,
+  until: number,
   request: ClaimRequest,
   claimed: ClaimedTask[],
 ): void {
-  const listing = store.ready.listing(queueName);
   const before = claimed.length;
-  walk(store, changes, listing, request, claimed);
+  walk(store, changes, listing, until, request, claimed);
 
   // Nothing here, by a listing a while old: read the folder again to be sure.
   if (claimed.length === before && listing.isOld()) {
     listing.refresh(true);
-    walk(store, changes, listing, request, claimed);
+    walk(store, changes, listing, until, request, claimed);
   }
 }
 
@@ -49,12 +61,13 @@ function walk(
   store: FileStore,
   changes: ChangeSet,
   listing: QueueListing,
+  until: number,
   request: ClaimRequest,
   claimed: ClaimedTask[],
 ): void {
   const now = changes.now;
   for (const entry of listing.waiting(now)) {
-    if (claimed.length >= request.limit) return;
+    if (claimed.length >= until) return;
     if (!isDue(entry, now, request.workers)) continue;
 
     listing.drop(entry);

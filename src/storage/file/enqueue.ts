@@ -17,6 +17,8 @@ import { InvalidArgumentError } from "../../errors.js";
 import type { NewTask } from "../../task/record.js";
 import { ChangeSet } from "./changes.js";
 import { createExclusive, unlinkQuietly } from "./fs-sync.js";
+import { resolveKeys, writeKeyFiles } from "./keys.js";
+import { withLock } from "./locks.js";
 import { encodeName, enqueueOrder } from "./names.js";
 import { OWNER, OWNER_TIE } from "./owner.js";
 import { newRecord, type StoredTask } from "./records.js";
@@ -27,8 +29,35 @@ interface Staged {
   stored: StoredTask;
 }
 
-export function enqueue(store: FileStore, tasks: readonly NewTask[]): void {
-  if (tasks.length === 0) return;
+/**
+ * Stores a batch; answers one id per task, its own or, for a task whose
+ * idempotency key a live task holds, the holder's (that task is not stored).
+ */
+export function enqueue(store: FileStore, tasks: readonly NewTask[]): string[] {
+  if (tasks.length === 0) return [];
+  if (!tasks.some((task) => (task.idempotencyKey ?? null) !== null)) {
+    return storeBatch(store, tasks, () => []);
+  }
+
+  // Keys are checked and taken, and the batch staged, under one lock: no
+  // other process can take the same key between the check and the records.
+  return withLock(store.locks.keys, () => {
+    const { answers, kept } = resolveKeys(store, tasks);
+    storeBatch(store, kept, (batch) => writeKeyFiles(store, kept, batch));
+    return answers;
+  });
+}
+
+/**
+ * The batch's steps; `writeKeys` runs first in the staging and answers the
+ * files to remove if the batch is undone.
+ */
+function storeBatch(
+  store: FileStore,
+  tasks: readonly NewTask[],
+  writeKeys: (batch: string) => string[],
+): string[] {
+  if (tasks.length === 0) return [];
   refuseRepeatedIds(tasks);
 
   const now = store.clock.now();
@@ -41,12 +70,13 @@ export function enqueue(store: FileStore, tasks: readonly NewTask[]): void {
 
   const intent = join(store.layout.staging, `${batch}@${OWNER}.json`);
   store.layout.writeAtomically(intent, JSON.stringify(staged.map((s) => s.idName)));
-  const markers = stage(store, staged, batch, intent);
+  const markers = stage(store, staged, intent, () => writeKeys(batch));
 
   const committed = join(store.layout.staging, `${batch}@${OWNER}.commit`);
   renameSync(intent, committed);
   publish(store, staged, markers, now);
   unlinkQuietly(committed);
+  return tasks.map((task) => task.id);
 }
 
 function refuseRepeatedIds(tasks: readonly NewTask[]): void {
@@ -62,12 +92,19 @@ function refuseRepeatedIds(tasks: readonly NewTask[]): void {
 }
 
 /** Makes the batch's held markers and records; on a duplicate id, undoes them and throws. */
-function stage(store: FileStore, staged: readonly Staged[], batch: string, intent: string) {
+function stage(
+  store: FileStore,
+  staged: readonly Staged[],
+  intent: string,
+  writeKeys: () => string[],
+): string[] {
   const markers: string[] = [];
   const created: string[] = [];
+  const keyFiles: string[] = [];
   try {
-    for (const { idName } of staged) {
-      const marker = store.layout.busyMarker(idName, batch);
+    keyFiles.push(...writeKeys());
+    for (const { idName, stored } of staged) {
+      const marker = store.layout.busyMarker(idName, stored.batch);
       createExclusive(marker, "");
       markers.push(marker);
     }
@@ -84,6 +121,7 @@ function stage(store: FileStore, staged: readonly Staged[], batch: string, inten
   } catch (error) {
     for (const idName of created) store.records.remove(idName);
     for (const marker of markers) unlinkQuietly(marker);
+    for (const path of keyFiles) unlinkQuietly(path);
     unlinkQuietly(intent);
     throw error;
   }

@@ -18,6 +18,13 @@
 //   events/<seq>.log        the event log, in segments of JSON lines
 //   signals/log             wake-up signals, followed by other processes
 //   tmp/                    files being written, renamed into place when whole
+//   blocked/<id>            a marker per blocked task: outside `ready/`, so claims never list it
+//   keys/<key>              the task holding an idempotency key (keys.ts)
+//   controls/<queue>.json   a queue's controls; controls/version is raised by each change
+//   active/<queue>/<id>     running tasks of a concurrency-limited queue (flow.ts)
+//   rate/<queue>            a rate-limited queue's current window and its claims
+//   schedules/<id>.json     a schedule's version and data (schedules.ts)
+//   locks/                  the locks of keys, controls, schedules and limited queues (locks.ts)
 //
 // Ids and queue names are used as file names when they are short and plain
 // (lower case letters, digits, `-`, `_`), else replaced by a hash.
@@ -34,7 +41,10 @@
 // reader that overlapped its rewrite reads it again (records.ts).
 //
 // Events get their seq, and enqueue batches their order, under the one lock
-// of the store, held for a few system calls; everything else needs no lock.
+// of the store, held for a few system calls. Idempotency keys, queue
+// controls, schedules and the claims of a queue with a concurrency or rate
+// limit have locks of their own in `locks/`; everything else needs no lock,
+// so a claim from a queue without controls takes none.
 // Processes that die (even by kill -9) leave files named after them;
 // `maintain` and waiting steps check whether that process still runs (pid,
 // start time and pid namespace) and take over.

@@ -1,6 +1,7 @@
 // Reading tasks for inspection. Lists and counts read every record file:
 // fine for thousands of tasks, slow for millions (a database backend keeps
-// indexes for that).
+// indexes for that). Blocked tasks, which the dependency resolver lists
+// again and again, are found from their own markers instead.
 import type { TaskRecord } from "../../task/record.js";
 import type { TaskCounts, TaskFilter, TaskOutcome } from "../contract.js";
 import { listNames } from "./fs-sync.js";
@@ -25,7 +26,7 @@ export function getOutcome(store: FileStore, id: string): TaskOutcome | null {
 
 export function listTasks(store: FileStore, filter: TaskFilter = {}): TaskRecord[] {
   const { queue, state, name, limit = 100, offset = 0 } = filter;
-  const matching = allStored(store).filter(
+  const matching = (state === "blocked" ? blockedStored(store) : allStored(store)).filter(
     ({ task }) =>
       (queue === undefined || task.queue === queue) &&
       (state === undefined || task.state === state) &&
@@ -49,6 +50,23 @@ function readById(store: FileStore, id: string): StoredTask | null {
   const stored = store.records.read(encodeName(id));
   // Two ids could share a hashed file name only by a hash collision; check anyway.
   return stored?.task.id === id ? stored : null;
+}
+
+/**
+ * The records behind blocked markers, and behind markers held for a moment
+ * (a blocked task being changed or enqueued): the dependency resolver lists
+ * blocked tasks often, and they are few beside the finished ones.
+ */
+function blockedStored(store: FileStore): StoredTask[] {
+  const idNames = new Set(listNames(store.layout.blocked));
+  for (const name of listNames(store.layout.busy)) idNames.add(name.split("@")[0] as string);
+
+  const found: StoredTask[] = [];
+  for (const idName of idNames) {
+    const stored = store.records.read(idName);
+    if (stored) found.push(stored);
+  }
+  return found;
 }
 
 function allStored(store: FileStore): StoredTask[] {

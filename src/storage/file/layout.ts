@@ -19,6 +19,12 @@ export const FOLDERS = [
   "events",
   "signals",
   "tmp",
+  "blocked",
+  "keys",
+  "controls",
+  "active",
+  "rate",
+  "schedules",
 ] as const;
 
 // One counter for every handle of this thread: they share the owner name.
@@ -37,6 +43,13 @@ export class Layout {
   readonly events: string;
   readonly signals: string;
   readonly tmp: string;
+  readonly blocked: string;
+  readonly keys: string;
+  readonly controls: string;
+  readonly active: string;
+  readonly rate: string;
+  readonly schedules: string;
+  readonly locks: string;
 
   constructor(readonly root: string) {
     this.meta = join(root, "meta");
@@ -50,6 +63,13 @@ export class Layout {
     this.events = join(root, "events");
     this.signals = join(root, "signals");
     this.tmp = join(root, "tmp");
+    this.blocked = join(root, "blocked");
+    this.keys = join(root, "keys");
+    this.controls = join(root, "controls");
+    this.active = join(root, "active");
+    this.rate = join(root, "rate");
+    this.schedules = join(root, "schedules");
+    this.locks = join(root, "locks");
   }
 
   record(idName: string): string {
@@ -62,6 +82,35 @@ export class Layout {
 
   runningMarker(idName: string): string {
     return join(this.running, idName);
+  }
+
+  /** Where a blocked task's marker rests: outside `ready/`, so no claim ever lists it. */
+  blockedMarker(idName: string): string {
+    return join(this.blocked, idName);
+  }
+
+  /** The file naming the task that holds an idempotency key (keys.ts). */
+  keyFile(keyName: string): string {
+    return join(this.keys, keyName);
+  }
+
+  /** A queue's stored controls (controls.ts). */
+  controlFile(queueName: string): string {
+    return join(this.controls, `${queueName}.json`);
+  }
+
+  /** The folder of markers of a concurrency-limited queue's running tasks (flow.ts). */
+  activeDir(queueName: string): string {
+    return join(this.active, queueName);
+  }
+
+  /** A rate-limited queue's claims in the current window (flow.ts). */
+  rateFile(queueName: string): string {
+    return join(this.rate, queueName);
+  }
+
+  scheduleFile(idName: string): string {
+    return join(this.schedules, `${idName}.json`);
   }
 
   /** The marker of a task held by this process while it changes the task. */
@@ -78,6 +127,7 @@ export class Layout {
   restingMarker(task: TaskRecord, order: string, idName: string, queueName: string): string {
     if (isWaiting(task.state))
       return join(this.queueDir(queueName), readyName(task, order, idName));
+    if (task.state === "blocked") return this.blockedMarker(idName);
     if (!isFinal(task.state)) return this.runningMarker(idName);
 
     const { bucket, name } = doneName((task.finishedAt ?? 0) + task.resultTtlMs, idName);

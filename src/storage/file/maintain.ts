@@ -150,7 +150,7 @@ function deleteFinished(store: FileStore, changes: ChangeSet): number {
         changes.keep(held, fresh);
         continue;
       }
-      changes.remove(held);
+      changes.remove(held, fresh);
       count += 1;
     }
     if (bucket < nowBucket) removeIfEmpty(dir);

@@ -6,6 +6,7 @@ import { type Clock, type Storage, systemClock } from "../contract.js";
 import { formatCounters, INITIAL_COUNTERS } from "./counters.js";
 import { errorCode, readText } from "./fs-sync.js";
 import { FOLDERS } from "./layout.js";
+import { prepareLocks } from "./locks.js";
 import { OWNER } from "./owner.js";
 import { FileStorage } from "./storage.js";
 import { FileStore } from "./store.js";
@@ -65,6 +66,8 @@ function prepareFolder(root: string): void {
   if (readText(join(meta, "format.json")) === null) createMeta(root, meta);
   checkFormat(root, meta);
   for (const folder of FOLDERS) mkdirSync(join(root, folder), { recursive: true });
+  // After the format check: a store of this format made before the locks existed gets them now.
+  prepareLocks(root);
 }
 
 /**
@@ -76,7 +79,9 @@ function createMeta(root: string, meta: string): void {
   const strangers = readdirSync(root).filter(
     (name) =>
       name !== "meta" &&
+      name !== "locks" &&
       !name.startsWith(".meta-") &&
+      !name.startsWith(".locks-") &&
       !(FOLDERS as readonly string[]).includes(name),
   );
   if (strangers.length > 0) {

@@ -114,6 +114,16 @@ export class QueueListing {
     this.additions.rotate(ROTATE_BYTES);
   }
 
+  /** Raised when the queue's addition log was replaced since the last look (see AdditionLog). */
+  get generation(): number {
+    return this.additions.generation;
+  }
+
+  /** Replaces the queue's addition log, so that every handle's listing moves to a new generation. */
+  renew(): void {
+    this.additions.replace();
+  }
+
   close(): void {
     this.additions.close();
   }
@@ -155,6 +165,14 @@ export class ReadyIndex {
   /** Records that markers with these names were added to a queue's folder. */
   touch(queueName: string, names: readonly string[]): void {
     this.get(queueName).touch(names);
+  }
+
+  /**
+   * Tells every handle, in every process, to read again what it cached about
+   * the queue: its next claim sees a new generation of the queue's listing.
+   */
+  renew(queueName: string): void {
+    this.get(queueName).renew();
   }
 
   /** Starts new addition logs for queues whose log is long; run now and then by maintenance. */

@@ -4,7 +4,8 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { StorageError } from "../../errors.js";
-import type { NewTask, TaskRecord } from "../../task/record.js";
+import type { Dependencies, NewTask, TaskRecord } from "../../task/record.js";
+import type { TaskState } from "../../task/state.js";
 import { createExclusive, isMissing, readBytes, sleepSync, unlinkQuietly } from "./fs-sync.js";
 import type { Layout } from "./layout.js";
 
@@ -40,7 +41,7 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     backoff: task.backoff === null ? null : { ...task.backoff },
     worker: task.worker,
     module: task.module,
-    state: task.runAt > now ? "scheduled" : "pending",
+    state: initialState(task, now),
     attempts: 0,
     leaseLosses: 0,
     token: 0,
@@ -50,7 +51,20 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     finishedAt: null,
     cancelRequested: false,
     lastError: null,
+    // Last, so that `encode` can leave them out while both are null.
+    idempotencyKey: task.idempotencyKey ?? null,
+    dependencies: copyDependencies(task.dependencies),
   };
+}
+
+function initialState(task: NewTask, now: number): TaskState {
+  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
+  return task.runAt > now ? "scheduled" : "pending";
+}
+
+function copyDependencies(dependencies: Dependencies | null | undefined): Dependencies | null {
+  if (!dependencies) return null;
+  return { on: [...dependencies.on], pass: dependencies.pass };
 }
 
 /**
@@ -112,8 +126,17 @@ export class RecordFiles {
   }
 }
 
+/**
+ * The task's two last fields while both are null, as JSON writes them. The
+ * text cannot occur inside a string value (its quotes would be escaped), so
+ * it is the task's own. Most tasks have neither; leaving the text out keeps
+ * their records as small, and as quick to write and check, as before the
+ * fields existed; `decode` puts them back.
+ */
+const NO_KEY_NOR_DEPENDENCIES = ',"idempotencyKey":null,"dependencies":null}';
+
 function encode(stored: StoredTask): Buffer {
-  const json = Buffer.from(JSON.stringify(stored));
+  const json = Buffer.from(JSON.stringify(stored).replace(NO_KEY_NOR_DEPENDENCIES, "}"));
   return Buffer.concat([Buffer.from(`omniq ${json.length} ${checksum(json)}\n`), json]);
 }
 
@@ -127,7 +150,11 @@ function decode(bytes: Buffer): StoredTask | null {
 
   const json = bytes.subarray(newline + 1, newline + 1 + Number(header[1]));
   if (json.length !== Number(header[1]) || checksum(json) !== header[2]) return null;
-  return JSON.parse(json.toString("utf8")) as StoredTask;
+  const stored = JSON.parse(json.toString("utf8")) as StoredTask;
+  // Left out while null (see `encode`), and absent from records older than the fields.
+  stored.task.idempotencyKey ??= null;
+  stored.task.dependencies ??= null;
+  return stored;
 }
 
 /** FNV-1a, 32 bits: enough to catch a read that overlapped a write. */

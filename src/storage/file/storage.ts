@@ -9,9 +9,14 @@ import type {
   Lease,
   MaintenanceOptions,
   MaintenanceReport,
+  PurgeFilter,
+  QueueControl,
+  RequeueOutcome,
+  ScheduleEvent,
   Settlement,
   Storage,
   StorageSignal,
+  StoredSchedule,
   TaskCounts,
   TaskFilter,
   TaskOutcome,
@@ -20,12 +25,17 @@ import { tryCancel } from "./cancel.js";
 import { ChangeSet } from "./changes.js";
 import { claim } from "./claim.js";
 import { enqueue } from "./enqueue.js";
+import { markRunning } from "./flow.js";
 import { BUSY } from "./held-task.js";
 import { countTasks, getOutcome, getTask, listTasks } from "./inspect.js";
 import { maintain } from "./maintain.js";
+import { encodeName } from "./names.js";
+import { purge } from "./purge.js";
 import { recoverMarkers } from "./recovery.js";
+import { deleteSchedule, getSchedule, listSchedules, putSchedule } from "./schedules.js";
 import { tryHeartbeat, tryRelease, trySettle } from "./settle.js";
 import type { FileStore } from "./store.js";
+import { tryRequeue, tryUnblock } from "./unblock.js";
 
 /** How long a step waits for a task another process is changing, in ms, before it fails. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -43,8 +53,8 @@ export class FileStorage implements Storage {
 
   constructor(private readonly store: FileStore) {}
 
-  async enqueue(tasks: readonly NewTask[]): Promise<void> {
-    this.run("enqueue", (store) => enqueue(store, tasks));
+  async enqueue(tasks: readonly NewTask[]): Promise<string[]> {
+    return this.run("enqueue", (store) => enqueue(store, tasks));
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
@@ -76,6 +86,56 @@ export class FileStorage implements Storage {
       tryCancel(this.store, changes, id, reason),
     );
     return outcome as CancelOutcome;
+  }
+
+  async unblock(ids: readonly string[]): Promise<string[]> {
+    const moved = await this.eachUntilDone("unblock", ids, (changes, id) =>
+      tryUnblock(this.store, changes, id),
+    );
+    return ids.filter((_, i) => moved[i]);
+  }
+
+  async requeue(id: string): Promise<RequeueOutcome> {
+    const [outcome] = await this.eachUntilDone("requeue", [id], (changes) =>
+      tryRequeue(this.store, changes, id),
+    );
+    return outcome as RequeueOutcome;
+  }
+
+  async purge(filter: PurgeFilter): Promise<number> {
+    return this.run("purge", (store) => purge(store, filter));
+  }
+
+  async setQueueControl(queue: string, control: QueueControl | null): Promise<void> {
+    this.run("setQueueControl", (store) => {
+      store.controls.set(store.locks, queue, control, () => markRunning(store, encodeName(queue)));
+      store.signals.emit([{ type: "ready", queue }]);
+    });
+  }
+
+  async queueControls(): Promise<Record<string, QueueControl>> {
+    return this.run("queueControls", (store) => store.controls.all());
+  }
+
+  async putSchedule(
+    id: string,
+    data: string,
+    expectedVersion: number | null,
+    event?: ScheduleEvent,
+  ): Promise<number | null> {
+    return this.run("putSchedule", (store) => putSchedule(store, id, data, expectedVersion, event));
+  }
+
+  async getSchedule(id: string): Promise<StoredSchedule | null> {
+    return this.run("getSchedule", (store) => getSchedule(store, id));
+  }
+
+  async listSchedules(): Promise<StoredSchedule[]> {
+    return this.run("listSchedules", (store) => listSchedules(store));
+  }
+
+  async deleteSchedule(id: string, event?: ScheduleEvent): Promise<boolean> {
+    return this.run("deleteSchedule", (store) => deleteSchedule(store, id, event));
   }
 
   async getTask(id: string): Promise<TaskRecord | null> {

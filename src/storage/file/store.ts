@@ -1,6 +1,8 @@
 import type { Clock } from "../contract.js";
+import { QueueControls } from "./controls.js";
 import { EventLog } from "./event-log.js";
 import { Layout } from "./layout.js";
+import { StoreLocks } from "./locks.js";
 import { ReadyIndex } from "./ready-index.js";
 import { RecordFiles } from "./records.js";
 import { SignalChannel } from "./signals.js";
@@ -12,6 +14,8 @@ export class FileStore {
   readonly log: EventLog;
   readonly ready: ReadyIndex;
   readonly signals: SignalChannel;
+  readonly locks: StoreLocks;
+  readonly controls: QueueControls;
 
   constructor(
     root: string,
@@ -25,6 +29,8 @@ export class FileStore {
     this.log = new EventLog(this.layout);
     this.ready = new ReadyIndex(this.layout);
     this.signals = new SignalChannel(root, this.layout.signals, watchOthers);
+    this.locks = new StoreLocks(this.layout.locks);
+    this.controls = new QueueControls(this.layout, this.ready);
   }
 
   close(): void {
