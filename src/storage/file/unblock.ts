@@ -1,9 +1,9 @@
 // Moving blocked tasks on, and putting dead letters back to work. Both take
 // the task's marker where its record says it rests (`blocked/`, `done/`),
 // as cancel does, so they change a task only while no one else does.
-import type { TaskRecord } from "../../task/record.js";
 import { isFinal, REQUEUEABLE_STATES } from "../../task/state.js";
 import type { RequeueOutcome } from "../contract.js";
+import { requeuedRecord } from "../shared/requeue.js";
 import type { ChangeSet } from "./changes.js";
 import { BUSY } from "./held-task.js";
 import { encodeName } from "./names.js";
@@ -71,21 +71,7 @@ export function tryRequeue(
     }
 
     const { result: _result, cancelReason: _reason, ...kept } = fresh as StoredTask;
-    const next: TaskRecord = {
-      ...kept.task,
-      state: "pending",
-      runAt: changes.now,
-      attempts: 0,
-      leaseLosses: 0,
-      lastError: null,
-      finishedAt: null,
-      startedAt: null,
-      expiresAt: null,
-      idempotencyKey: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      cancelRequested: false,
-    };
+    const next = requeuedRecord(kept.task, changes.now);
     changes.write(held, { ...kept, task: next });
     changes.event(next, "requeued");
     changes.readyQueue(next.queue);

@@ -9,6 +9,7 @@ import type {
   StoredSchedule,
 } from "../contract.js";
 import { checkPurgeStates } from "../shared/purge.js";
+import { requeuedRecord } from "../shared/requeue.js";
 import type { MemoryStore } from "./store.js";
 
 export function unblock(store: MemoryStore, ids: readonly string[], now: number): string[] {
@@ -34,20 +35,7 @@ export function requeue(store: MemoryStore, id: string, now: number): RequeueOut
   if (record.state === "completed") return "completed";
   if (!REQUEUEABLE_STATES.includes(record.state)) return "live";
 
-  Object.assign(record, {
-    state: "pending",
-    runAt: now,
-    attempts: 0,
-    leaseLosses: 0,
-    lastError: null,
-    finishedAt: null,
-    startedAt: null,
-    expiresAt: null,
-    idempotencyKey: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    cancelRequested: false,
-  });
+  Object.assign(record, requeuedRecord(record, now));
   slot.result = null;
   slot.cancelReason = null;
   store.wait(slot);
