@@ -130,3 +130,28 @@ describe("omniq inspection commands", () => {
     );
   });
 });
+
+describe("omniq purge on a terminal", () => {
+  test("shows a progress bar while it deletes", async () => {
+    const store = tempSqliteUrl();
+    const producer = await OmniQ.open({ storage: store.url, worker: false });
+    try {
+      const ids = await producer.enqueueMany(
+        Array.from({ length: 2_500 }, (_, i) => echo.with({ delay: "1h" }).call(i)),
+      );
+      for (const id of ids) await producer.cancel(id);
+
+      // `script` runs the command on a pseudo-terminal, as a user's shell would.
+      const command = `${process.execPath} --import tsx src/cli/main.ts purge --storage ${store.url}`;
+      const { code, stdout } = await runToEnd.onTerminal(command);
+
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /progress \[=+\] 100% \| ETA: 0s \| 2500\/2500/);
+      assert.match(stdout, /deleted 2500 tasks/);
+      assert.deepEqual(await producer.listTasks(), []);
+    } finally {
+      await producer.close();
+      store.remove();
+    }
+  });
+});

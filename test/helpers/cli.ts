@@ -39,7 +39,7 @@ export function cli(args: string[], env: Record<string, string> = {}): Cli {
 }
 
 /** Runs the command to its end: its exit code and output. */
-export async function runToEnd(
+async function runToEnd(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -47,3 +47,26 @@ export async function runToEnd(
   const { code } = await run.exited;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
+
+/**
+ * Runs a shell command line on a pseudo-terminal (util-linux `script`), so
+ * that what it writes for terminals shows; stdout and stderr arrive as one.
+ */
+function onTerminal(command: string): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn("script", ["-qec", command, "/dev/null"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  return new Promise((resolve) => {
+    child.once("close", (code) => resolve({ code, stdout: out }));
+  });
+}
+
+/** Runs the command to its end; `runToEnd.onTerminal` runs one on a pseudo-terminal. */
+const runToEndWithTerminal = Object.assign(runToEnd, { onTerminal });
+
+export { runToEndWithTerminal as runToEnd };
