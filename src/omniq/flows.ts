@@ -1,8 +1,10 @@
 // Chains and groups: several calls made into tasks that wait for one
 // another, enqueued together in one atomic batch.
 import { InvalidArgumentError } from "../errors.js";
+import type { Storage } from "../storage/contract.js";
 import { isTaskDefinition, type TaskCall } from "../task/define.js";
 import { newTaskId } from "../task/id.js";
+import type { NewTask } from "../task/record.js";
 
 /** A step of a chain: a call, or a task that takes only the previous step's result. */
 export type ChainStep = TaskCall | TaskCall["task"];
@@ -67,4 +69,25 @@ function toCall(step: ChainStep, where: string): TaskCall {
   throw new InvalidArgumentError(
     `${where}: expected task.call(...args), a task or a function, got ${typeof step}`,
   );
+}
+
+/**
+ * A task may depend only on tasks already stored or earlier in its batch,
+ * so that no task waits for one that never comes, nor for itself.
+ */
+export async function checkDependencies(storage: Storage, tasks: readonly NewTask[]) {
+  const earlier = new Set<string>();
+  for (const task of tasks) {
+    for (const id of task.dependencies?.on ?? []) {
+      if (earlier.has(id)) continue;
+      if (id === task.id || (await storage.getOutcome(id)) === null) {
+        throw new InvalidArgumentError(
+          `enqueue(${task.name}) option dependsOn: ${id} is not a stored task nor one earlier ` +
+            "in the same batch; nothing was stored",
+        );
+      }
+      earlier.add(id);
+    }
+    earlier.add(task.id);
+  }
 }

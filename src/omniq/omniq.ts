@@ -21,12 +21,18 @@ import type {
 } from "../storage/contract.js";
 import { systemClock } from "../storage/contract.js";
 import type { TaskCall, TaskDefinition } from "../task/define.js";
-import type { NewTask, TaskRecord } from "../task/record.js";
+import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
 import type { WorkerHealth, WorkerStatus } from "../workers/liveness.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
-import { type ChainStep, chainCalls, type GroupIds, groupCalls } from "./flows.js";
+import {
+  type ChainStep,
+  chainCalls,
+  checkDependencies,
+  type GroupIds,
+  groupCalls,
+} from "./flows.js";
 import { makeWorkers, openStores, unpack } from "./open.js";
 import {
   type PurgeOptions,
@@ -166,15 +172,11 @@ export class OmniQ implements AsyncDisposable {
   ): Promise<TaskId[]> {
     this.checkOpen();
     const now = this.clock.now();
-    const context = {
-      defaults: this.config.defaults,
-      defaultWorker: this.config.defaultWorker,
-      now,
-    };
+    const context = this.buildContext(now);
     const tasks = calls.map((call) => buildTask(call, context));
     // Most batches have no dependencies: they skip the check and its await.
     const dependent = tasks.some((task) => task.dependencies);
-    if (dependent) await this.checkDependencies(tasks);
+    if (dependent) await checkDependencies(this.storage, tasks);
 
     let ids: string[];
     if (options.within === undefined) {
@@ -216,27 +218,6 @@ export class OmniQ implements AsyncDisposable {
     const { calls, ids } = groupCalls(members, final, this.clock.now());
     await this.enqueueMany(calls);
     return ids;
-  }
-
-  /**
-   * A task may depend only on tasks already stored or earlier in its batch,
-   * so that no task waits for one that never comes, nor for itself.
-   */
-  private async checkDependencies(tasks: readonly NewTask[]): Promise<void> {
-    const earlier = new Set<string>();
-    for (const task of tasks) {
-      for (const id of task.dependencies?.on ?? []) {
-        if (earlier.has(id)) continue;
-        if (id === task.id || (await this.storage.getOutcome(id)) === null) {
-          throw new InvalidArgumentError(
-            `enqueue(${task.name}) option dependsOn: ${id} is not a stored task nor one earlier ` +
-              "in the same batch; nothing was stored",
-          );
-        }
-        earlier.add(id);
-      }
-      earlier.add(task.id);
-    }
   }
 
   /**
@@ -383,11 +364,7 @@ export class OmniQ implements AsyncDisposable {
       );
     }
     const now = this.clock.now();
-    const context = {
-      defaults: this.config.defaults,
-      defaultWorker: this.config.defaultWorker,
-      now,
-    };
+    const context = this.buildContext(now);
     const template = buildTask({ task: task as TaskCall["task"], args }, context);
     return schedules.createSchedule(this.storage, spec, template, now);
   }
@@ -430,17 +407,17 @@ export class OmniQ implements AsyncDisposable {
       options.timeout === undefined ? Infinity : toMs(options.timeout, "getScheduleResult timeout");
     const deadline = Date.now() + timeoutMs;
 
-    for (;;) {
-      const { lastTaskId } = await schedules.getSchedule(this.storage, id);
-      if (lastTaskId !== null) {
-        const left = deadline - Date.now();
-        return this.getResult(lastTaskId, {
-          timeout: Number.isFinite(left) ? Math.max(0, left) : undefined,
-        });
-      }
-      if (Date.now() >= deadline) throw new ResultTimeoutError(id, timeoutMs);
-      await new Promise((resolve) => setTimeout(resolve, this.config.pollIntervalMs));
-    }
+    const newest = await schedules.newestRun(
+      this.storage,
+      id,
+      deadline,
+      this.config.pollIntervalMs,
+    );
+    if (newest === null) throw new ResultTimeoutError(id, timeoutMs);
+    const left = deadline - Date.now();
+    return this.getResult(newest, {
+      timeout: Number.isFinite(left) ? Math.max(0, left) : undefined,
+    });
   }
 
   /**
@@ -473,6 +450,11 @@ export class OmniQ implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** What `buildTask` needs from the configuration, at `now`. */
+  private buildContext(now: number) {
+    return { defaults: this.config.defaults, defaultWorker: this.config.defaultWorker, now };
   }
 
   private checkOpen(): void {

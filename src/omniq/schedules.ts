@@ -136,6 +136,24 @@ export async function getSchedule(storage: Storage, id: string): Promise<Schedul
   return infoOf(decodeSchedule(stored.data));
 }
 
+/**
+ * The id of the schedule's newest run, waiting (polling every `pollMs`) for
+ * its first one until `deadline`; null when the deadline passed first.
+ */
+export async function newestRun(
+  storage: Storage,
+  id: string,
+  deadline: number,
+  pollMs: number,
+): Promise<string | null> {
+  for (;;) {
+    const { lastTaskId } = await getSchedule(storage, id);
+    if (lastTaskId !== null) return lastTaskId;
+    if (Date.now() >= deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
 /** Rewrites a stored schedule with `update`, trying again while schedulers write it too. */
 async function change(
   storage: Storage,

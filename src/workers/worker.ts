@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
-import type { ClaimRequest, Settlement, Storage, StorageSignal } from "../storage/contract.js";
+import type {
+  ClaimRequest,
+  Lease,
+  Settlement,
+  Storage,
+  StorageSignal,
+} from "../storage/contract.js";
 import { openStorage } from "../storage/open.js";
 import { takesResults, withResults } from "../task/dependencies.js";
 import type { ClaimedTask } from "../task/record.js";
@@ -419,10 +425,7 @@ export abstract class Worker {
   }
 
   private async heartbeat(): Promise<void> {
-    const leases = [...this.slots.held.values()].map(({ task }) => ({
-      id: task.id,
-      token: task.token,
-    }));
+    const leases = leasesOf([...this.slots.held.values()]);
     const reply = await renewLeases(this.storage, leases, this.settings.leaseMs, this.log);
     if (reply === null) return;
 
@@ -461,7 +464,7 @@ export abstract class Worker {
     this.ending = true;
     await this.endInterrupted();
     try {
-      await this.storage.release(attempts.map(({ task }) => ({ id: task.id, token: task.token })));
+      await this.storage.release(leasesOf(attempts));
     } catch (error) {
       this.log.warn({ err: toErrorInfo(error) }, "hand-back failed; the leases will run out");
     }
@@ -471,4 +474,9 @@ export abstract class Worker {
   private every(ms: number, fn: () => Promise<void>): void {
     this.timers.push(repeat(ms, fn));
   }
+}
+
+/** The leases the worker holds its attempts under. */
+function leasesOf(attempts: readonly Attempt[]): Lease[] {
+  return attempts.map(({ task }) => ({ id: task.id, token: task.token }));
 }

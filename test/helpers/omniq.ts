@@ -59,3 +59,12 @@ export async function waitForState(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Polls `check` until it holds; fails after `withinMs`. */
+export async function waitUntil(check: () => Promise<boolean>, withinMs = 5_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail("the condition never held");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

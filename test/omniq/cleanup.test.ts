@@ -4,17 +4,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ManualClock, OmniQ, UnknownTaskError } from "../../src/index.js";
 import { echo } from "../fixtures/tasks.js";
-import { EMBEDDED, freshUrl } from "../helpers/omniq.js";
+import { EMBEDDED, freshUrl, waitUntil } from "../helpers/omniq.js";
 
 const MINUTE = 60_000;
-
-async function waitUntil(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail("the condition never held");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const kind of EMBEDDED) {
   describe(`periodic cleanup on ${kind}`, () => {
@@ -37,12 +29,13 @@ for (const kind of EMBEDDED) {
             () => false,
             (e) => e instanceof UnknownTaskError,
           ),
+          10_000,
         );
         assert.equal(await omniq.getResult(long), "long", "a result within its time-to-live stays");
         assert.notDeepEqual(await omniq.taskEvents(long), []);
 
         clock.advance(10 * MINUTE);
-        await waitUntil(async () => (await omniq.taskEvents(long)).length === 0);
+        await waitUntil(async () => (await omniq.taskEvents(long)).length === 0, 10_000);
         assert.equal(await omniq.getResult(long), "long", "events go, the result stays");
       } finally {
         await omniq.close();

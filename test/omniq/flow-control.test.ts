@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { InvalidArgumentError, ManualClock, OmniQ } from "../../src/index.js";
 import { echo, span } from "../fixtures/tasks.js";
-import { EMBEDDED, freshUrl, openTestOmniQ } from "../helpers/omniq.js";
+import { EMBEDDED, freshUrl, openTestOmniQ, waitUntil } from "../helpers/omniq.js";
 import { mostAtOnce, spansOf } from "../helpers/spans.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -95,12 +95,4 @@ for (const kind of EMBEDDED) {
       }
     });
   });
-}
-
-async function waitUntil(check: () => Promise<boolean>, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail("the condition never held");
-    await pause(10);
-  }
 }

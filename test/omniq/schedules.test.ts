@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import { InvalidArgumentError, ManualClock, OmniQ, UnknownScheduleError } from "../../src/index.js";
 import { nextFiring } from "../../src/schedule/trigger.js";
 import { echo } from "../fixtures/tasks.js";
-import { EMBEDDED, freshUrl } from "../helpers/omniq.js";
+import { EMBEDDED, freshUrl, waitUntil } from "../helpers/omniq.js";
 
 const MINUTE = 60_000;
 /** A round minute, so that interval ticks fall on round times. */
@@ -13,14 +13,6 @@ const T0 = Date.UTC(2031, 4, 1, 12, 0, 0);
 
 async function openOn(url: string, clock: ManualClock, worker = true) {
   return OmniQ.open({ storage: url, pollInterval: 10, worker: worker ? {} : false }, { clock });
-}
-
-async function waitUntil(check: () => Promise<boolean>, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail("the condition never held");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** The ids of the tasks a schedule enqueued, in tick order. */
