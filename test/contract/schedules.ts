@@ -42,7 +42,7 @@ export function scheduleTests({ it }: Harness): void {
       answers.filter((version) => version !== null),
       [2],
     );
-    const winner = answers.findIndex((version) => version === 2);
+    const winner = answers.indexOf(2);
     const stored = await storage.getSchedule("s");
     assert.equal(stored?.data, `${winner % 2 === 0 ? "a" : "b"}${Math.floor(winner / 2)}`);
   });

@@ -24,11 +24,12 @@ for (const kind of EMBEDDED) {
         assert.equal(await omniq.getResult(long, { timeout: "5s" }), "long");
 
         clock.advance(2 * MINUTE);
-        await waitUntil(() =>
-          omniq.getTask(short).then(
-            () => false,
-            (e) => e instanceof UnknownTaskError,
-          ),
+        await waitUntil(
+          () =>
+            omniq.getTask(short).then(
+              () => false,
+              (e) => e instanceof UnknownTaskError,
+            ),
           10_000,
         );
         assert.equal(await omniq.getResult(long), "long", "a result within its time-to-live stays");
