@@ -28,4 +28,6 @@ export interface BackendFixture {
    * signal only their own handle's changes leave it unset.
    */
   signalsAcrossHandles?: boolean;
+  /** Set when the backend implements the optional `settleAndClaim`, so the suite checks it. */
+  settlesAndClaims?: boolean;
 }

@@ -12,6 +12,7 @@ import { runContractSuite } from "./suite.js";
 const fixture: BackendFixture = {
   // Handles on one file share a process-wide signal channel.
   signalsAcrossHandles: true,
+  settlesAndClaims: true,
   async create(clock) {
     const dir = await mkdtemp(join(tmpdir(), "omniq-sqlite-contract-"));
     const url = `sqlite://${join(dir, "omniq.db")}`;

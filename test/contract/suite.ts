@@ -17,6 +17,7 @@ import { leaseTests } from "./lease.js";
 import { maintainTests } from "./maintain.js";
 import { scheduleTests } from "./schedules.js";
 import { settleTests } from "./settle.js";
+import { settleAndClaimTests } from "./settle-and-claim.js";
 import { signalTests } from "./signals.js";
 
 /**
@@ -33,6 +34,10 @@ export function runContractSuite(backendName: string, fixture: BackendFixture): 
     describe("claim", () => claimTests(harness));
     describe("heartbeat, fencing and release", () => leaseTests(harness));
     describe("settle", () => settleTests(harness));
+    // An optional operation: only backends that have it register these.
+    if (fixture.settlesAndClaims) {
+      describe("settleAndClaim", () => settleAndClaimTests(harness));
+    }
     describe("cancel", () => cancelTests(harness));
     describe("inspection and events", () => inspectionTests(harness));
     describe("maintain", () => maintainTests(harness));

@@ -1,5 +1,6 @@
 // settleAndClaim on SQLite: a worker's settlements and its next claim in one
-// transaction. What it must keep of the two separate calls it replaces.
+// transaction. What every backend's version must do is in the contract suite
+// (test/contract/settle-and-claim.ts); this is what only a transaction gives.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,10 +8,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { StorageError } from "../../src/errors.js";
-import type { Storage, StorageSignal } from "../../src/storage/contract.js";
+import type { Storage } from "../../src/storage/contract.js";
 import { openSqliteStorage } from "../../src/storage/sqlite/index.js";
 import { ManualClock } from "../../src/util/clock.js";
-import { claimRequest, completed, failed, newTasks, START } from "../contract/builders.js";
+import { claimRequest, completed, newTasks, START } from "../contract/builders.js";
 
 let dir: string;
 let files = 0;
@@ -41,101 +42,6 @@ function settleAndClaimOf(storage: Storage): NonNullable<Storage["settleAndClaim
 }
 
 describe("sqlite settleAndClaim", () => {
-  test("settles, then claims, in one transaction: its events in that order, its signals once", async () => {
-    const { storage } = await open();
-    await storage.enqueue(newTasks(2, "first"));
-    const [a, b] = await storage.claim(claimRequest({ limit: 2 }));
-    assert.ok(a && b);
-    await storage.enqueue(newTasks(2, "next"));
-    const heard: StorageSignal[] = [];
-    storage.subscribe?.((signal) => heard.push(signal));
-    const since = await storage.lastEventSeq();
-
-    const answer = await settleAndClaimOf(storage)(
-      [completed(a, '"a"'), completed(b, '"b"')],
-      claimRequest({ limit: 5 }),
-    );
-
-    assert.deepEqual(answer.applied, [true, true]);
-    assert.deepEqual(
-      answer.claimed.map((task) => [task.id, task.state, task.attempts, task.token]),
-      [
-        ["next-0", "running", 1, 1],
-        ["next-1", "running", 1, 1],
-      ],
-    );
-    const events = await storage.eventsSince(since, 10);
-    assert.deepEqual(
-      events.map((event) => [event.type, event.taskId]),
-      [
-        ["completed", "first-0"],
-        ["completed", "first-1"],
-        ["executing", "next-0"],
-        ["executing", "next-1"],
-      ],
-    );
-    assert.deepEqual(heard, [
-      {
-        type: "finished",
-        ids: ["first-0", "first-1"],
-        outcomes: new Map([
-          ["first-0", { state: "completed", result: '"a"' }],
-          ["first-1", { state: "completed", result: '"b"' }],
-        ]),
-      },
-    ]);
-    await storage.close();
-  });
-
-  test("the claim sees what the settlements changed: a retry due now is taken again", async () => {
-    const { storage } = await open();
-    await storage.enqueue(newTasks(1, "again"));
-    const [held] = await storage.claim(claimRequest());
-    assert.ok(held);
-
-    const answer = await settleAndClaimOf(storage)([failed(held, START)], claimRequest());
-
-    assert.deepEqual(answer.applied, [true]);
-    assert.deepEqual(
-      answer.claimed.map((task) => [task.id, task.attempts, task.token]),
-      [["again-0", 2, 2]],
-    );
-    await storage.close();
-  });
-
-  test("a settlement under a stale token is refused; the claim still goes ahead", async () => {
-    const { storage } = await open();
-    await storage.enqueue(newTasks(2, "stale"));
-    const [held] = await storage.claim(claimRequest({ limit: 1 }));
-    assert.ok(held);
-
-    const answer = await settleAndClaimOf(storage)(
-      [completed({ id: held.id, token: held.token + 1 })],
-      claimRequest(),
-    );
-
-    assert.deepEqual(answer.applied, [false]);
-    assert.equal((await storage.getTask(held.id))?.state, "running");
-    assert.deepEqual(
-      answer.claimed.map((task) => task.id),
-      ["stale-1"],
-    );
-    await storage.close();
-  });
-
-  test("a claim that can take nothing still settles", async () => {
-    const { storage } = await open();
-    await storage.enqueue(newTasks(2, "none"));
-    const [held] = await storage.claim(claimRequest({ limit: 1 }));
-    assert.ok(held);
-
-    const answer = await settleAndClaimOf(storage)([completed(held)], claimRequest({ limit: 0 }));
-
-    assert.deepEqual(answer, { applied: [true], claimed: [] });
-    assert.equal((await storage.getTask("none-1"))?.state, "pending");
-    await storage.close();
-  });
-
   test("all or nothing: when the claim fails, the settlements are not written either", async () => {
     const { storage, path } = await open();
     await storage.enqueue(newTasks(2, "atomic"));

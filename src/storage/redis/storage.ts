@@ -14,6 +14,7 @@ import type {
   QueueControl,
   RequeueOutcome,
   ScheduleEvent,
+  SettledAndClaimed,
   Settlement,
   Storage,
   StorageSignal,
@@ -23,13 +24,13 @@ import type {
   TaskOutcome,
 } from "../contract.js";
 import { OutcomeBatcher } from "../shared/outcome-batcher.js";
+import { asksForWork, type ClaimReply, claimArgs, claimedTasks, settlementsArg } from "./claims.js";
 import { runScript, type ScriptArg, translateError } from "./connection.js";
 import type { ScriptContext } from "./context.js";
 import { purge, requeue } from "./dead-letters.js";
 import type { Deadlines } from "./deadlines.js";
 import { enqueueArgs, enqueuedIds } from "./enqueue.js";
-import { type Handovers, OFFER_MS } from "./handovers.js";
-import { type ClaimedMeta, claimedRecord, type StoredTask } from "./hash.js";
+import type { Handovers } from "./handovers.js";
 import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
@@ -38,7 +39,7 @@ import { quit, retire } from "./retire.js";
 import * as schedules from "./schedules.js";
 import { USE_BATCH_SCRIPT } from "./scripts/enqueue-one.js";
 import type { ScriptName } from "./scripts/index.js";
-import { finishedOutcomes, outcomeEntry, type ScriptSignals, type SignalHub } from "./signals.js";
+import { finishedOutcomes, type ScriptSignals, type SignalHub } from "./signals.js";
 import type { RedisTarget } from "./url.js";
 
 /** The parts a `RedisStorage` runs on, opened by `openRedisStorage`. */
@@ -108,47 +109,16 @@ export class RedisStorage implements Storage {
    * inbox: those handovers are older than what it claimed, and go first.
    */
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
-    if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0)
-      return [];
-    const { handovers } = this.parts;
-    const handed = handovers.take(request.owner, request.limit);
+    if (!asksForWork(request)) return [];
+    const handed = this.parts.handovers.take(request.owner, request.limit);
     if (handed.length > 0) return handed;
     // An offer is worth making only once something waits on the inbox.
     this.parts.inbox.start();
 
     const now = this.parts.clock.now();
-    const args: ScriptArg[] = [
-      ...this.base(now),
-      request.limit,
-      request.owner,
-      now + request.leaseMs,
-      request.queues.length,
-      ...request.queues,
-      request.workers.length,
-      ...request.workers,
-      request.leaseMs,
-      handovers.mayBeOffering(request.owner) ? 1 : 0,
-      now + OFFER_MS,
-    ];
-
-    const [meta, ...stored] = (await this.guard("claim", () => this.write("omniqClaim", args))) as [
-      string,
-      ...string[],
-    ];
-    const lease = now + request.leaseMs;
-    const claimed = (JSON.parse(meta) as ClaimedMeta[]).map((values, i) =>
-      claimedRecord(
-        [JSON.parse(stored[i] ?? "null") as StoredTask, ...values],
-        request.owner,
-        now,
-        lease,
-      ),
-    );
-    handovers.claimed(request.owner, claimed.length);
-    // Handovers the claim found in the inbox are older: they go first.
-    if (!handovers.has(request.owner)) return claimed;
-    handovers.keep(request.owner, claimed);
-    return handovers.take(request.owner, request.limit);
+    const args = [...this.base(now), ...claimArgs(request, now, this.parts.handovers)];
+    const reply = (await this.guard("claim", () => this.write("omniqClaim", args))) as ClaimReply;
+    return claimedTasks(reply, request, now, this.parts.handovers);
   }
 
   async heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
@@ -165,13 +135,7 @@ export class RedisStorage implements Storage {
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const list = settlements.map((s) => {
-      const entry = outcomeEntry(s);
-      if (s.outcome === "completed") return [s.id, s.token, s.outcome, s.result, "", entry];
-      const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
-      return [s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt, entry];
-    });
-    const args: ScriptArg[] = [...this.base(), JSON.stringify(list)];
+    const args: ScriptArg[] = [...this.base(), settlementsArg(settlements)];
 
     const [applied, ...signals] = (await this.guard("settle", () =>
       runScript(this.parts.commands, "omniqSettle", args),
@@ -179,6 +143,40 @@ export class RedisStorage implements Storage {
     // This handle's listeners learn the outcomes from the settlements themselves.
     this.deliver(signals, finishedOutcomes(settlements, applied));
     return applied.map((one) => one === 1);
+  }
+
+  /**
+   * One script for both: the settlements first, then the claim as `claim`
+   * makes it. Tasks already handed to the owner need no claim, so then
+   * only the settlements go out.
+   */
+  async settleAndClaim(
+    settlements: readonly Settlement[],
+    request: ClaimRequest,
+  ): Promise<SettledAndClaimed> {
+    const { handovers } = this.parts;
+    const handed = asksForWork(request) ? handovers.take(request.owner, request.limit) : [];
+    if (handed.length > 0 || !asksForWork(request)) {
+      return { applied: await this.settle(settlements), claimed: handed };
+    }
+    if (settlements.length === 0) return { applied: [], claimed: await this.claim(request) };
+    this.parts.inbox.start();
+
+    const now = this.parts.clock.now();
+    const args: ScriptArg[] = [
+      ...this.base(now),
+      settlementsArg(settlements),
+      ...claimArgs(request, now, handovers),
+    ];
+    const [[applied, ...reply], ...signals] = (await this.guard("settleAndClaim", () =>
+      runScript(this.parts.commands, "omniqSettleAndClaim", args),
+    )) as [[number[], ...ClaimReply], ...ScriptSignals];
+    this.deliver(signals, finishedOutcomes(settlements, applied));
+
+    return {
+      applied: applied.map((one) => one === 1),
+      claimed: claimedTasks(reply as ClaimReply, request, now, handovers),
+    };
   }
 
   async release(leases: readonly Lease[]): Promise<void> {
