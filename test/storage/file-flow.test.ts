@@ -2,32 +2,34 @@
 // made before them opens and gains them, and keys and queue limits hold
 // between processes, not only between handles of one process.
 import assert from "node:assert/strict";
-import { type ChildProcess, fork } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { openFileStorage } from "../../src/storage/file/index.js";
 import { Layout } from "../../src/storage/file/layout.js";
 import { encodeName } from "../../src/storage/file/names.js";
 import { RecordFiles } from "../../src/storage/file/records.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { claimRequest, newTask, newTasks, START } from "../contract/builders.js";
-
-const CHILD = fileURLToPath(new URL("./fixtures/file-flow-child.ts", import.meta.url));
+import {
+  type ClaimStep,
+  claimedIds,
+  type EnqueueStep,
+  killRacers,
+  race,
+} from "./fixtures/flow-race.js";
 
 let dir: string;
 let count = 0;
-const children: ChildProcess[] = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "omniq-file-flow-"));
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killRacers();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -36,33 +38,17 @@ function freshRoot(): string {
   return join(dir, `store-${count}`);
 }
 
-/** Runs one child per argument set at once; answers what each reported. */
-async function runChildren(
-  url: string,
-  mode: string,
-  args: readonly string[],
-): Promise<string[][]> {
-  const started = args.map((arg) => {
-    const child = fork(CHILD, [mode, url, arg], {
-      execArgv: ["--import", "tsx"],
-      stdio: "inherit",
-    });
-    children.push(child);
-    const ready = new Promise<void>((resolve) => child.once("message", () => resolve()));
-    const answers = new Promise<string[]>((resolve, reject) => {
-      child.on("message", (message) => {
-        if (typeof message === "object" && message !== null && "answers" in message) {
-          resolve((message as { answers: string[] }).answers);
-        }
-      });
-      child.once("exit", (code) => reject(new Error(`child exited with ${code} first`)));
-    });
-    return { child, ready, answers };
-  });
-
-  await Promise.all(started.map((s) => s.ready));
-  for (const { child } of started) child.send("go");
-  return Promise.all(started.map((s) => s.answers));
+/** Three processes, each claiming (limit 5) 40 times from `queue` without settling. */
+function claimers(queue: string): ClaimStep[] {
+  const step: ClaimStep = {
+    step: "claim",
+    queue,
+    limit: 5,
+    leaseMs: 3_600_000,
+    until: { claims: 40 },
+    pauseMs: 0,
+  };
+  return [step, step, step];
 }
 
 describe("files backend: a store made before keys, dependencies and controls", () => {
@@ -157,7 +143,16 @@ describe("files backend: keys and limits between processes", () => {
     const url = `file://${freshRoot()}`;
     const storage = await openFileStorage(url);
     try {
-      const answers = (await runChildren(url, "keyed", ["same", "same", "same"])).flat();
+      // Three processes, each enqueueing 20 tasks one at a time, all with the key "same".
+      const steps = [0, 1, 2].map(
+        (child): EnqueueStep => ({
+          step: "enqueue",
+          queue: "default",
+          tasks: Array.from({ length: 20 }, (_, i) => ({ id: `k${child}-${i}`, key: "same" })),
+          atOnce: 1,
+        }),
+      );
+      const answers = (await race(url, steps)).flat();
       const counts = (await storage.countTasks()).default ?? {};
       assert.equal(counts.pending, 1);
       assert.equal(new Set(answers).size, 1);
@@ -173,7 +168,7 @@ describe("files backend: keys and limits between processes", () => {
       const now = Date.now();
       await storage.enqueue(newTasks(60, "limited", { queue: "limited", runAt: now }));
       await storage.setQueueControl("limited", { paused: false, concurrency: 4, rateLimit: null });
-      const claimed = (await runChildren(url, "claim", ["limited", "limited", "limited"])).flat();
+      const claimed = claimedIds(await race(url, claimers("limited")));
       assert.equal(claimed.length, 4);
       assert.equal(new Set(claimed).size, 4);
     } finally {
@@ -189,7 +184,7 @@ describe("files backend: keys and limits between processes", () => {
       await storage.enqueue(newTasks(60, "rated", { queue: "rated", runAt: now }));
       const rateLimit = { max: 7, intervalMs: 3_600_000 };
       await storage.setQueueControl("rated", { paused: false, concurrency: null, rateLimit });
-      const claimed = (await runChildren(url, "claim", ["rated", "rated", "rated"])).flat();
+      const claimed = claimedIds(await race(url, claimers("rated")));
       // Unless the hour turned during the test, which would allow one more window.
       assert.ok(claimed.length === 7 || claimed.length === 14, `claimed ${claimed.length}`);
       assert.equal(new Set(claimed).size, claimed.length);

@@ -4,10 +4,8 @@
 // permits left behind by a claimer that died, and a store made before the
 // state bucket existed.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { afterEach, beforeEach, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { after, afterEach, beforeEach, describe, test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
@@ -16,9 +14,17 @@ import { destroyNatsStorage, openNatsStorage } from "../../src/storage/nats/inde
 import type { NewTask } from "../../src/task/record.js";
 import { claimRequest, newTasks } from "../contract/builders.js";
 import { NATS, NATS_URL, skipUnless } from "../helpers/services.js";
+import {
+  type ClaimStep,
+  claimedIds,
+  type EnqueueStep,
+  killRacers,
+  race,
+  type Step,
+} from "./fixtures/flow-race.js";
 
-const SCRIPT = fileURLToPath(new URL("./fixtures/nats-flow-child.ts", import.meta.url));
 const skip = await skipUnless(NATS);
+after(killRacers);
 
 const limits = (fields: Partial<QueueControl>): QueueControl => ({
   paused: false,
@@ -27,50 +33,15 @@ const limits = (fields: Partial<QueueControl>): QueueControl => ({
   ...fields,
 });
 
-/** Runs one child per argument list, all released at once; answers what each printed. */
-async function runAtOnce(prefix: string, argLists: string[][]): Promise<string[][]> {
-  const children = argLists.map((args) => startChild([NATS_URL, prefix, ...args]));
-  await Promise.all(children.map(({ ready }) => ready));
-  for (const { child } of children) child.stdin?.write("go\n");
-  return Promise.all(children.map(({ answer }) => answer));
+/** One process per step on the store of `prefix`, all let go at once; answers what each got. */
+function runAtOnce<S extends Step>(prefix: string, steps: S[]) {
+  return race(`${NATS_URL}?prefix=${prefix}`, steps, { readControlsFirst: true });
 }
 
-function startChild(args: string[]): {
-  child: ChildProcess;
-  ready: Promise<void>;
-  answer: Promise<string[]>;
-} {
-  const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, ...args], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const lines: string[] = [];
-  const waiters: (() => void)[] = [];
-  let buffer = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    for (let at = buffer.indexOf("\n"); at >= 0; at = buffer.indexOf("\n")) {
-      lines.push(buffer.slice(0, at));
-      buffer = buffer.slice(at + 1);
-      for (const wake of waiters.splice(0)) wake();
-    }
-  });
-  const line = (n: number) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const found = lines[n];
-        if (found !== undefined) resolve(found);
-        else waiters.push(check);
-      };
-      check();
-      child.once("exit", (code) => {
-        if (lines[n] === undefined) reject(new Error(`child exited with ${code}`));
-      });
-    });
-  return {
-    child,
-    ready: line(0).then(() => undefined),
-    answer: line(1).then((text) => JSON.parse(text) as string[]),
-  };
+/** Four processes, each claiming up to `limit` tasks of `queue` once and holding them. */
+function claimers(queue: string, limit: number): ClaimStep[] {
+  const step: ClaimStep = { step: "claim", queue, limit, leaseMs: 60_000, until: { claims: 1 } };
+  return [step, step, step, step];
 }
 
 /** Tasks due now by the system clock, as the children see it. */
@@ -94,11 +65,7 @@ describe("nats storage: flow controls and keys", { skip }, () => {
     await storage.enqueue(newTasks(20, "c", { queue: "limited", ...due() }));
     await storage.setQueueControl("limited", limits({ concurrency: 3 }));
 
-    const answers = await runAtOnce(
-      prefix,
-      Array.from({ length: 4 }, () => ["claim", "limited", "5"]),
-    );
-    const claimed = answers.flat();
+    const claimed = claimedIds(await runAtOnce(prefix, claimers("limited", 5)));
     assert.equal(claimed.length, 3);
     assert.equal(new Set(claimed).size, 3);
     assert.equal((await storage.countTasks()).limited?.running, 3);
@@ -111,11 +78,8 @@ describe("nats storage: flow controls and keys", { skip }, () => {
       limits({ rateLimit: { max: 4, intervalMs: 24 * 3_600_000 } }),
     );
 
-    const answers = await runAtOnce(
-      prefix,
-      Array.from({ length: 4 }, () => ["claim", "metered", "3"]),
-    );
-    assert.equal(answers.flat().length, 4);
+    const answers = await runAtOnce(prefix, claimers("metered", 3));
+    assert.equal(claimedIds(answers).length, 4);
     assert.deepEqual(await storage.claim(claimRequest({ queues: ["metered"] })), []);
   });
 
@@ -123,7 +87,14 @@ describe("nats storage: flow controls and keys", { skip }, () => {
     const ids = ["k-a", "k-b", "k-c", "k-d"];
     const answers = await runAtOnce(
       prefix,
-      ids.map((id) => ["enqueue", id, "order-42"]),
+      ids.map(
+        (id): EnqueueStep => ({
+          step: "enqueue",
+          queue: "default",
+          tasks: [{ id, key: "order-42" }],
+          atOnce: 1,
+        }),
+      ),
     );
 
     const stored = await storage.listTasks();

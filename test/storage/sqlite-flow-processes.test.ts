@@ -3,52 +3,30 @@
 // past a key, a concurrency limit, a rate limit or a version that one
 // process alone could not.
 import assert from "node:assert/strict";
-import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { openSqliteStorage } from "../../src/storage/sqlite/index.js";
 import { newTasks } from "../contract/builders.js";
 import { tempDir } from "../helpers/temp.js";
+import { type ClaimStep, claimedIds, killRacers, race, type Step } from "./fixtures/flow-race.js";
 
-const CHILD = fileURLToPath(new URL("./fixtures/sqlite-flow-child.ts", import.meta.url));
 const RACERS = 4;
 
 const dir = tempDir("omniq-sqlite-flow-");
-const children: ChildProcess[] = [];
 after(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killRacers();
   dir.remove();
 });
 
-/** The message after the first of `child`, or a rejection if it exits first. */
-function nextMessage(child: ChildProcess): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`child exited with ${code} first`));
-    child.once("message", (message) => {
-      child.off("exit", onExit);
-      resolve(message);
-    });
-    child.once("exit", onExit);
-  });
+/** The steps of `RACERS` racers, each made by `step` from its number. */
+function racers<S extends Step>(step: (i: number) => S): S[] {
+  return Array.from({ length: RACERS }, (_, i) => step(i));
 }
 
-/** Starts `RACERS` children in `mode`, lets them go together, and answers what each sent. */
-async function race(mode: string, url: string, arg: (i: number) => string): Promise<unknown[]> {
-  const racers = Array.from({ length: RACERS }, (_, i) => {
-    const child = fork(CHILD, [mode, url, arg(i)], { execArgv: ["--import", "tsx"] });
-    children.push(child);
-    return child;
-  });
-  await Promise.all(racers.map(nextMessage));
-
-  const answers = racers.map(nextMessage);
-  for (const child of racers) child.send("go");
-  return (await Promise.all(answers)).map((message) => (message as { answer: unknown }).answer);
-}
-
-function sum(numbers: readonly number[]): number {
-  return numbers.reduce((a, b) => a + b, 0);
+/** Claims one task at a time for 300 ms, never settling. */
+function claimFor300ms(queue: string): ClaimStep {
+  // The pause lets the other processes take the write lock between claims.
+  return { step: "claim", queue, limit: 1, leaseMs: 600_000, until: { ms: 300 }, pauseMs: 1 };
 }
 
 /** Rate windows start at multiples of the interval: one this long does not turn during a test. */
@@ -57,12 +35,20 @@ const LONG_WINDOW = 10 * 365 * 24 * 3_600_000;
 describe("sqlite: flow control across processes", { timeout: 120_000 }, () => {
   test("processes enqueueing one key at once store one task", async () => {
     const url = `sqlite://${join(dir.path, "keys.db")}`;
-    const answers = await race("key", url, (i) => `keyed-${i}`);
+    const answers = await race(
+      url,
+      racers((i) => ({
+        step: "enqueue",
+        queue: "keys",
+        tasks: [{ id: `keyed-${i}`, key: "once" }],
+        atOnce: 1,
+      })),
+    );
 
     const storage = await openSqliteStorage(url);
     const stored = await storage.listTasks({ queue: "keys" });
     assert.equal(stored.length, 1);
-    assert.deepEqual(answers, Array(RACERS).fill(stored[0]?.id));
+    assert.deepEqual(answers, Array(RACERS).fill([stored[0]?.id]));
     await storage.close();
   });
 
@@ -72,8 +58,11 @@ describe("sqlite: flow control across processes", { timeout: 120_000 }, () => {
     await storage.enqueue(newTasks(20, "limited", { queue: "limited", runAt: 0, createdAt: 0 }));
     await storage.setQueueControl("limited", { paused: false, concurrency: 3, rateLimit: null });
 
-    const counts = (await race("claim", url, () => "limited")) as number[];
-    assert.equal(sum(counts), 3);
+    const answers = await race(
+      url,
+      racers(() => claimFor300ms("limited")),
+    );
+    assert.equal(claimedIds(answers).length, 3);
     assert.deepEqual(await storage.countTasks(), { limited: { running: 3, pending: 17 } });
     await storage.close();
   });
@@ -85,8 +74,11 @@ describe("sqlite: flow control across processes", { timeout: 120_000 }, () => {
     const rateLimit = { max: 5, intervalMs: LONG_WINDOW };
     await storage.setQueueControl("rated", { paused: false, concurrency: null, rateLimit });
 
-    const counts = (await race("claim", url, () => "rated")) as number[];
-    assert.equal(sum(counts), 5);
+    const answers = await race(
+      url,
+      racers(() => claimFor300ms("rated")),
+    );
+    assert.equal(claimedIds(answers).length, 5);
     assert.deepEqual(await storage.countTasks(), { rated: { running: 5, pending: 15 } });
     await storage.close();
   });
@@ -96,7 +88,10 @@ describe("sqlite: flow control across processes", { timeout: 120_000 }, () => {
     const storage = await openSqliteStorage(url);
     assert.equal(await storage.putSchedule("race", "first", null), 1);
 
-    const versions = await race("schedule", url, (i) => `writer-${i}`);
+    const versions = await race(
+      url,
+      racers((i) => ({ step: "schedule", id: "race", data: `writer-${i}`, version: 1 })),
+    );
     const winners = versions.flatMap((version, i) => (version === 2 ? [i] : []));
     assert.equal(winners.length, 1);
     assert.deepEqual(
