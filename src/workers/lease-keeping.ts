@@ -4,7 +4,13 @@
 import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
 import type { HeartbeatReply, Lease, Storage } from "../storage/contract.js";
+import type { Attempt } from "./attempt.js";
 import type { CompleteSettings } from "./options.js";
+
+/** The leases the worker holds its attempts under. */
+export function leasesOf(attempts: readonly Attempt[]): Lease[] {
+  return attempts.map(({ task }) => ({ id: task.id, token: task.token }));
+}
 
 /** Renews `leases`; null when there were none or the heartbeat failed. */
 export async function renewLeases(
