@@ -23,7 +23,7 @@ import { systemClock } from "../storage/contract.js";
 import type { TaskCall, TaskDefinition } from "../task/define.js";
 import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
-import type { WorkerHealth, WorkerStatus } from "../workers/liveness.js";
+import type { WorkerStatus } from "../workers/liveness.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
 import {
@@ -43,11 +43,7 @@ import {
 } from "./queues.js";
 import { type Answer, ResultWaiter } from "./result-waiter.js";
 import * as schedules from "./schedules.js";
-
-declare const resultType: unique symbol;
-
-/** A task's id; it remembers the task's result type for `getResult`. */
-export type TaskId<R = unknown> = string & { readonly [resultType]?: R };
+import type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./types.js";
 
 /** The id `enqueue` answers: the only one of its one-task `enqueueMany`. */
 function firstId<R>(ids: TaskId[]): TaskId<R> {
@@ -58,34 +54,6 @@ function firstId<R>(ids: TaskId[]): TaskId<R> {
 function toResult(id: string, answer: Answer, timeoutMs: number): unknown {
   if (answer === "timeout") throw new ResultTimeoutError(id, timeoutMs);
   return unpack(id, answer);
-}
-
-/** What can be enqueued: a task definition or, for in-process workers, a plain function. */
-export type Enqueueable<A extends unknown[], R> = TaskDefinition<A, R> | ((...args: A) => R);
-
-/** A task as `getTask` shows it: the stored record with its arguments decoded. */
-export interface TaskInfo extends Omit<TaskRecord, "payload"> {
-  /** The arguments, or undefined when they cannot be decoded. */
-  args: unknown[] | undefined;
-}
-
-/** The health of an `OmniQ`'s workers, from `omniq.health()`. */
-export interface OmniQHealth {
-  /** The worst of the workers' statuses; `ok` for a producer that runs none. */
-  status: WorkerStatus;
-  workers: WorkerHealth[];
-}
-
-/** Options of `OmniQ.open` beyond the configuration itself. */
-export interface OpenOptions {
-  /**
-   * A storage already open, used instead of the `storage` URL; it is not
-   * closed by `close()`. It records events or not as it was opened
-   * (`openStorage(url, { recordEvents })`); `results` and `events` still apply.
-   */
-  storageInstance?: Storage;
-  /** The time source; tests pass a manual clock. */
-  clock?: Clock;
 }
 
 /**
