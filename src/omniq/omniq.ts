@@ -1,4 +1,3 @@
-import { decodeValue } from "../codec/value.js";
 import type { OmniQLogger } from "../config/logger.js";
 import { resolveConfig } from "../config/resolve.js";
 import type { OmniQConfig, OmniQConfigInput } from "../config/types.js";
@@ -43,6 +42,7 @@ import {
 } from "./queues.js";
 import { type Answer, ResultWaiter } from "./result-waiter.js";
 import * as schedules from "./schedules.js";
+import { taskInfo, writeTasks } from "./tasks.js";
 import type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./types.js";
 
 /** The id `enqueue` answers: the only one of its one-task `enqueueMany`. */
@@ -146,17 +146,7 @@ export class OmniQ implements AsyncDisposable {
     const dependent = tasks.some((task) => task.dependencies);
     if (dependent) await checkDependencies(this.storage, tasks);
 
-    let ids: string[];
-    if (options.within === undefined) {
-      ids = await this.storage.enqueue(tasks);
-    } else if (this.storage.enqueueWithin) {
-      ids = await this.storage.enqueueWithin(options.within, tasks);
-    } else {
-      throw new InvalidArgumentError(
-        "enqueueMany within a transaction needs a backend that shares the application's " +
-          "database (postgres://); this storage cannot take part in your transaction",
-      );
-    }
+    const ids = await writeTasks(this.storage, tasks, options.within);
     if (dependent) {
       for (const worker of this.workers) worker.dependentsEnqueued();
     }
@@ -214,15 +204,7 @@ export class OmniQ implements AsyncDisposable {
     this.checkOpen();
     const record = await this.storage.getTask(id);
     if (!record) throw new UnknownTaskError(id);
-
-    const { payload, ...rest } = record;
-    let args: unknown[] | undefined;
-    try {
-      args = decodeValue(payload, "args") as unknown[];
-    } catch {
-      args = undefined;
-    }
-    return { ...rest, args };
+    return taskInfo(record);
   }
 
   /**
