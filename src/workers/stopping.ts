@@ -1,25 +1,17 @@
 // A worker's graceful stop, once it has stopped claiming: the tasks it holds
 // get until a deadline to finish, and what still runs then is handed back,
 // its attempt not counted, so that another worker runs it.
-import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
-import type { Storage } from "../storage/contract.js";
-import type { Attempt } from "./attempt.js";
-import { leasesOf } from "./lease-keeping.js";
+import { type LeaseHolder, leasesOf } from "./lease-keeping.js";
 import type { Settler } from "./settler.js";
-import type { Slots } from "./slots.js";
 
-/** What a stop needs of the worker it stops. */
-export interface StopTarget {
-  /** The tasks held; `freed` rings as they are let go. */
-  readonly slots: Slots;
+/**
+ * What a stop needs of the worker it stops: what keeping its leases needs
+ * (the tasks held, the storage to hand them back to, the log), and these.
+ */
+export interface StopTarget extends LeaseHolder {
   /** Writes the settlements of the tasks that finish meanwhile. */
   readonly settler: Settler;
-  /** Takes back the leases of the tasks handed back. */
-  readonly storage: Storage;
-  readonly log: OmniQLogger;
-  /** Ends an attempt early: its signal fires (see `Worker.interrupt`). */
-  interrupt(attempt: Attempt, why: "stopping", reason: string): void;
   /** Ends what still runs the interrupted attempts (see `Worker.endInterrupted`). */
   endInterrupted(): Promise<void>;
   /** The same, at once (see `Worker.hurryEnding`). */
@@ -45,7 +37,8 @@ export class Stopping {
 
   /**
    * The wait for held tasks begins: they get `timeoutMs` from now. This sets
-   * the deadline afresh, so a `shorten` that came before it is lost.
+   * the deadline afresh, so a `shorten` that came before it (a second `stop`
+   * while the coordinator was stopping) is lost; a `stop` after it counts.
    */
   begin(timeoutMs: number): void {
     this.hurried = timeoutMs === 0;

@@ -8,7 +8,7 @@ import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { Attempt, type AttemptHandle, completed, failed } from "./attempt.js";
 import { Coordinator } from "./coordinator.js";
-import { housekeep, leasesOf, renewLeases, repeat } from "./lease-keeping.js";
+import { cancelHeld, heartbeat, housekeep, repeat } from "./lease-keeping.js";
 import { LivenessCheck, type WorkerHealth } from "./liveness.js";
 import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
 import { Settler } from "./settler.js";
@@ -188,7 +188,7 @@ export abstract class Worker {
     this.state = "running";
 
     this.subscribeSignals();
-    this.every(this.settings.heartbeatMs, () => this.heartbeat());
+    this.every(this.settings.heartbeatMs, () => heartbeat(this.shared(), this.settings.leaseMs));
     const maintain = () => housekeep(this.storage, this.settings, this.log);
     this.every(Math.max(1_000, this.settings.leaseMs / 2), maintain);
     void maintain();
@@ -228,7 +228,7 @@ export abstract class Worker {
       this.state = "stopped";
       return;
     }
-    this.stopping = new Stopping(this.stopTarget());
+    this.stopping = new Stopping(this.shared());
     this.stopped = this.shutDown(this.stopping, timeoutMs);
     return this.stopped;
   }
@@ -393,8 +393,7 @@ export abstract class Worker {
     } else if (signal.type === "finished") {
       this.coordinator?.tasksFinished();
     } else if (signal.type === "cancel") {
-      const attempt = this.slots.held.get(signal.id);
-      if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
+      cancelHeld(this.shared(), signal.id);
     }
   }
 
@@ -406,28 +405,11 @@ export abstract class Worker {
     attempt.abort(new Error(reason));
   }
 
-  private async heartbeat(): Promise<void> {
-    const leases = leasesOf([...this.slots.held.values()]);
-    const reply = await renewLeases(this.storage, leases, this.settings.leaseMs, this.log);
-    if (reply === null) return;
-
-    for (const id of reply.lost) this.loseLease(id);
-    for (const id of reply.cancelRequested) {
-      const attempt = this.slots.held.get(id);
-      if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
-    }
-  }
-
-  private loseLease(id: string): void {
-    const attempt = this.slots.held.get(id);
-    if (!attempt) return;
-    this.log.warn({ task: id }, "lease lost: another worker may run this task");
-    this.interrupt(attempt, "lost", "the worker lost its lease on this task");
-    this.slots.release(id);
-  }
-
-  /** What the stop path needs of this worker: its parts and its worker type's hooks. */
-  private stopTarget(): StopTarget {
+  /**
+   * What the lease keeping and the stop path (lease-keeping.ts, stopping.ts)
+   * see of this worker: its parts, and its worker type's hooks. Only once started.
+   */
+  private shared(): StopTarget {
     return {
       slots: this.slots,
       settler: this.settler,
