@@ -27,10 +27,10 @@ export {
 export type { TaskEvent, TaskEventType } from "./events/types.js";
 export { withOptions } from "./omniq/build-task.js";
 export type { ChainStep, GroupIds } from "./omniq/flows.js";
-export type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./omniq/omniq.js";
 export { OmniQ } from "./omniq/omniq.js";
 export type { PurgeOptions, QueueLimits } from "./omniq/queues.js";
 export type { ScheduleInfo, ScheduleSpec } from "./omniq/schedules.js";
+export type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./omniq/types.js";
 export type { MissedPolicy } from "./schedule/record.js";
 export type { Trigger } from "./schedule/trigger.js";
 export type {

@@ -1,4 +1,3 @@
-import { decodeValue } from "../codec/value.js";
 import type { OmniQLogger } from "../config/logger.js";
 import { resolveConfig } from "../config/resolve.js";
 import type { OmniQConfig, OmniQConfigInput } from "../config/types.js";
@@ -23,7 +22,7 @@ import { systemClock } from "../storage/contract.js";
 import type { TaskCall, TaskDefinition } from "../task/define.js";
 import type { TaskRecord } from "../task/record.js";
 import { type Duration, toMs } from "../util/duration.js";
-import type { WorkerHealth, WorkerStatus } from "../workers/liveness.js";
+import type { WorkerStatus } from "../workers/liveness.js";
 import type { Worker } from "../workers/worker.js";
 import { buildTask } from "./build-task.js";
 import {
@@ -43,11 +42,8 @@ import {
 } from "./queues.js";
 import { type Answer, ResultWaiter } from "./result-waiter.js";
 import * as schedules from "./schedules.js";
-
-declare const resultType: unique symbol;
-
-/** A task's id; it remembers the task's result type for `getResult`. */
-export type TaskId<R = unknown> = string & { readonly [resultType]?: R };
+import { taskInfo, writeTasks } from "./tasks.js";
+import type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./types.js";
 
 /** The id `enqueue` answers: the only one of its one-task `enqueueMany`. */
 function firstId<R>(ids: TaskId[]): TaskId<R> {
@@ -58,34 +54,6 @@ function firstId<R>(ids: TaskId[]): TaskId<R> {
 function toResult(id: string, answer: Answer, timeoutMs: number): unknown {
   if (answer === "timeout") throw new ResultTimeoutError(id, timeoutMs);
   return unpack(id, answer);
-}
-
-/** What can be enqueued: a task definition or, for in-process workers, a plain function. */
-export type Enqueueable<A extends unknown[], R> = TaskDefinition<A, R> | ((...args: A) => R);
-
-/** A task as `getTask` shows it: the stored record with its arguments decoded. */
-export interface TaskInfo extends Omit<TaskRecord, "payload"> {
-  /** The arguments, or undefined when they cannot be decoded. */
-  args: unknown[] | undefined;
-}
-
-/** The health of an `OmniQ`'s workers, from `omniq.health()`. */
-export interface OmniQHealth {
-  /** The worst of the workers' statuses; `ok` for a producer that runs none. */
-  status: WorkerStatus;
-  workers: WorkerHealth[];
-}
-
-/** Options of `OmniQ.open` beyond the configuration itself. */
-export interface OpenOptions {
-  /**
-   * A storage already open, used instead of the `storage` URL; it is not
-   * closed by `close()`. It records events or not as it was opened
-   * (`openStorage(url, { recordEvents })`); `results` and `events` still apply.
-   */
-  storageInstance?: Storage;
-  /** The time source; tests pass a manual clock. */
-  clock?: Clock;
 }
 
 /**
@@ -178,17 +146,7 @@ export class OmniQ implements AsyncDisposable {
     const dependent = tasks.some((task) => task.dependencies);
     if (dependent) await checkDependencies(this.storage, tasks);
 
-    let ids: string[];
-    if (options.within === undefined) {
-      ids = await this.storage.enqueue(tasks);
-    } else if (this.storage.enqueueWithin) {
-      ids = await this.storage.enqueueWithin(options.within, tasks);
-    } else {
-      throw new InvalidArgumentError(
-        "enqueueMany within a transaction needs a backend that shares the application's " +
-          "database (postgres://); this storage cannot take part in your transaction",
-      );
-    }
+    const ids = await writeTasks(this.storage, tasks, options.within);
     if (dependent) {
       for (const worker of this.workers) worker.dependentsEnqueued();
     }
@@ -246,15 +204,7 @@ export class OmniQ implements AsyncDisposable {
     this.checkOpen();
     const record = await this.storage.getTask(id);
     if (!record) throw new UnknownTaskError(id);
-
-    const { payload, ...rest } = record;
-    let args: unknown[] | undefined;
-    try {
-      args = decodeValue(payload, "args") as unknown[];
-    } catch {
-      args = undefined;
-    }
-    return { ...rest, args };
+    return taskInfo(record);
   }
 
   /**

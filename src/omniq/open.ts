@@ -19,7 +19,7 @@ import { redactUrl } from "../util/redact.js";
 import { createWorker } from "../workers/factory.js";
 import { workerSettingsFromConfig } from "../workers/options.js";
 import type { Worker } from "../workers/worker.js";
-import type { OpenOptions } from "./omniq.js";
+import type { OpenOptions } from "./types.js";
 
 /**
  * The storage omniq works on: the queue's backend, with results and events

@@ -1,24 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { OmniQLogger } from "../config/logger.js";
 import { toErrorInfo } from "../errors.js";
-import type {
-  ClaimRequest,
-  Lease,
-  Settlement,
-  Storage,
-  StorageSignal,
-} from "../storage/contract.js";
+import type { ClaimRequest, Settlement, Storage, StorageSignal } from "../storage/contract.js";
 import { openStorage } from "../storage/open.js";
 import { takesResults, withResults } from "../task/dependencies.js";
 import type { ClaimedTask } from "../task/record.js";
 import type { WorkerType } from "../task/state.js";
 import { Attempt, type AttemptHandle, completed, failed } from "./attempt.js";
 import { Coordinator } from "./coordinator.js";
-import { housekeep, renewLeases, repeat } from "./lease-keeping.js";
+import { cancelHeld, heartbeat, housekeep, repeat } from "./lease-keeping.js";
 import { LivenessCheck, type WorkerHealth } from "./liveness.js";
 import { type CompleteSettings, completeSettings, type WorkerSettings } from "./options.js";
 import { Settler } from "./settler.js";
 import { Slots } from "./slots.js";
+import { Stopping, type StopTarget } from "./stopping.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Pause after a failed claim before trying again, in ms. */
@@ -47,10 +42,8 @@ export abstract class Worker {
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private loopDone: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
+  private stopping: Stopping | undefined;
   private stopped: Promise<void> | undefined;
-  private drainDeadline = 0;
-  private hurried = false;
-  private ending = false;
   private unsubscribe: (() => void) | undefined;
   private coordinator: Coordinator | undefined;
   private readonly liveness: LivenessCheck;
@@ -155,7 +148,7 @@ export abstract class Worker {
 
   /** True once `stop` was asked to end at once: what is still running is not waited for. */
   protected get hurry(): boolean {
-    return this.hurried;
+    return this.stopping?.hurry ?? false;
   }
 
   /**
@@ -195,7 +188,7 @@ export abstract class Worker {
     this.state = "running";
 
     this.subscribeSignals();
-    this.every(this.settings.heartbeatMs, () => this.heartbeat());
+    this.every(this.settings.heartbeatMs, () => heartbeat(this.shared(), this.settings.leaseMs));
     const maintain = () => housekeep(this.storage, this.settings, this.log);
     this.every(Math.max(1_000, this.settings.leaseMs / 2), maintain);
     void maintain();
@@ -227,39 +220,28 @@ export abstract class Worker {
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.settings.stopTimeoutMs;
-    if (this.stopped) {
-      this.shortenDrain(timeoutMs);
+    if (this.stopping) {
+      this.stopping.shorten(timeoutMs);
       return this.stopped;
     }
     if (this.state !== "running") {
       this.state = "stopped";
       return;
     }
-    this.stopped = this.shutDown(timeoutMs);
+    this.stopping = new Stopping(this.shared());
+    this.stopped = this.shutDown(this.stopping, timeoutMs);
     return this.stopped;
   }
 
-  private shortenDrain(timeoutMs: number): void {
-    if (timeoutMs === 0 && !this.hurried) {
-      this.hurried = true;
-      if (this.ending) this.hurryEnding();
-    }
-    this.drainDeadline = Math.min(this.drainDeadline, Date.now() + timeoutMs);
-    this.slots.freed.wake();
-  }
-
-  private async shutDown(timeoutMs: number): Promise<void> {
+  private async shutDown(stopping: Stopping, timeoutMs: number): Promise<void> {
     this.state = "stopping";
     await this.coordinator?.stop();
-    this.hurried = timeoutMs === 0;
-    this.drainDeadline = Date.now() + timeoutMs;
+    stopping.begin(timeoutMs);
     this.wakeup.wake();
     this.slots.freed.wake();
     await this.loopDone;
 
-    await this.drain();
-    await this.settler.flushed();
-    await this.handBack();
+    await stopping.finish();
 
     this.settler.close();
     for (const timer of this.timers) clearInterval(timer);
@@ -411,8 +393,7 @@ export abstract class Worker {
     } else if (signal.type === "finished") {
       this.coordinator?.tasksFinished();
     } else if (signal.type === "cancel") {
-      const attempt = this.slots.held.get(signal.id);
-      if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
+      cancelHeld(this.shared(), signal.id);
     }
   }
 
@@ -424,59 +405,23 @@ export abstract class Worker {
     attempt.abort(new Error(reason));
   }
 
-  private async heartbeat(): Promise<void> {
-    const leases = leasesOf([...this.slots.held.values()]);
-    const reply = await renewLeases(this.storage, leases, this.settings.leaseMs, this.log);
-    if (reply === null) return;
-
-    for (const id of reply.lost) this.loseLease(id);
-    for (const id of reply.cancelRequested) {
-      const attempt = this.slots.held.get(id);
-      if (attempt) this.interrupt(attempt, "cancel", "cancelled while running");
-    }
-  }
-
-  private loseLease(id: string): void {
-    const attempt = this.slots.held.get(id);
-    if (!attempt) return;
-    this.log.warn({ task: id }, "lease lost: another worker may run this task");
-    this.interrupt(attempt, "lost", "the worker lost its lease on this task");
-    this.slots.release(id);
-  }
-
   /**
-   * Waits until nothing is held or the deadline (which a second `stop` may bring nearer) passes.
+   * What the lease keeping and the stop path (lease-keeping.ts, stopping.ts)
+   * see of this worker: its parts, and its worker type's hooks. Only once started.
    */
-  private async drain(): Promise<void> {
-    while (this.slots.held.size > 0 && Date.now() < this.drainDeadline) {
-      await this.slots.freed.next(this.drainDeadline - Date.now());
-      await this.settler.flushed();
-    }
-  }
-
-  /** Gives back what is still running after the deadline, without counting the attempt. */
-  private async handBack(): Promise<void> {
-    const attempts = [...this.slots.held.values()];
-    if (attempts.length === 0) return;
-
-    for (const attempt of attempts) this.interrupt(attempt, "stopping", "the worker is stopping");
-    // Released tasks may start elsewhere at once: what still runs them here must end first.
-    this.ending = true;
-    await this.endInterrupted();
-    try {
-      await this.storage.release(leasesOf(attempts));
-    } catch (error) {
-      this.log.warn({ err: toErrorInfo(error) }, "hand-back failed; the leases will run out");
-    }
-    this.slots.clear();
+  private shared(): StopTarget {
+    return {
+      slots: this.slots,
+      settler: this.settler,
+      storage: this.storage,
+      log: this.log,
+      interrupt: (attempt, why, reason) => this.interrupt(attempt, why, reason),
+      endInterrupted: () => this.endInterrupted(),
+      hurryEnding: () => this.hurryEnding(),
+    };
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
     this.timers.push(repeat(ms, fn));
   }
-}
-
-/** The leases the worker holds its attempts under. */
-function leasesOf(attempts: readonly Attempt[]): Lease[] {
-  return attempts.map(({ task }) => ({ id: task.id, token: task.token }));
 }
