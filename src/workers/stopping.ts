@@ -35,11 +35,7 @@ export class Stopping {
     return this.hurried;
   }
 
-  /**
-   * The wait for held tasks begins: they get `timeoutMs` from now. This sets
-   * the deadline afresh, so a `shorten` that came before it (a second `stop`
-   * while the coordinator was stopping) is lost; a `stop` after it counts.
-   */
+  /** The stop begins: held tasks get `timeoutMs` from now; `shorten` may bring that nearer. */
   begin(timeoutMs: number): void {
     this.hurried = timeoutMs === 0;
     this.deadline = Date.now() + timeoutMs;

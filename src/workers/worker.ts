@@ -235,8 +235,10 @@ export abstract class Worker {
 
   private async shutDown(stopping: Stopping, timeoutMs: number): Promise<void> {
     this.state = "stopping";
-    await this.coordinator?.stop();
+    // The deadline counts from the stop call, before the coordinator's last
+    // round ends, so a second stop meanwhile can still bring it nearer.
     stopping.begin(timeoutMs);
+    await this.coordinator?.stop();
     this.wakeup.wake();
     this.slots.freed.wake();
     await this.loopDone;
