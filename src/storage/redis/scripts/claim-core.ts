@@ -62,8 +62,7 @@ end
 -- Pieces of 'meta' per task (see CLAIM_CORE's doc).
 local META_PIECES = 11
 
--- Adds one claimed task to a claim. Whole numbers go in as numbers:
--- table.concat writes those below 1e14 exactly, and attempts and tokens are.
+-- Adds one claimed task to a claim; attempts and token come as text (see intText).
 local function addClaimed(claim, d, runAt, attempts, token, leaseLosses, cancelRequested, lastError)
   local stored, meta = claim.stored, claim.meta
   stored[#stored + 1] = d
@@ -115,8 +114,8 @@ local function claimOne(claim, queue, id)
   if not state or not WAITING[state] then return false end
   if expiresAt and tonumber(expiresAt) <= NOW_N then return false end
 
-  local attempts = (tonumber(v[3]) or 0) + 1
-  local token = (tonumber(v[4]) or 0) + 1
+  local attempts = intText((tonumber(v[3]) or 0) + 1)
+  local token = intText((tonumber(v[4]) or 0) + 1)
   local ev = addEventTo(v[8], v[9] or '', 'executing', attempts)
   redis.call('HSET', key, 'ev', ev, 'state', 'running', 'attempts', attempts, 'token', token,
     'leaseOwner', claim.owner, 'leaseExpiresAt', claim.lease, 'startedAt', NOW)

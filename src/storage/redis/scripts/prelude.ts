@@ -115,6 +115,19 @@ local function num(n)
   return string.format('%.17g', n)
 end
 
+-- A whole number as text, made once per script for each value. A Lua number
+-- given to redis.call or table.concat is written with a float format, which
+-- costs many times more; attempts and tokens take few distinct values.
+local intTexts = {}
+local function intText(n)
+  local text = intTexts[n]
+  if not text then
+    text = string.format('%d', n)
+    intTexts[n] = text
+  end
+  return text
+end
+
 -- Within one priority (the score, negated so higher comes first) members sort
 -- by bytes: zero-padded run-at, then the enqueue sequence, then the id. A
 -- single float score cannot hold all three without losing precision.

@@ -41,7 +41,7 @@ end
 local completedIn, deleteGroups = {}, {}
 
 local function complete(key, id, v, value)
-  local ev = addEventTo(v[5], v[6] or '', 'completed', tonumber(v[4]) or 0)
+  local ev = addEventTo(v[5], v[6] or '', 'completed', v[4] or '0')
   redis.call('HSET', key, 'ev', ev, 'state', 'completed', 'finishedAt', NOW, 'result', value)
   releaseKey(id, v[8])
 
