@@ -7,7 +7,6 @@ import { runContractSuite } from "./suite.js";
 runContractSuite("redis", {
   skip: () => skipUnless(REDIS),
   signalsAcrossHandles: true,
-  settlesAndClaims: true,
   async create(clock: Clock) {
     const prefix = testPrefix("contract");
     const handles: Storage[] = [];

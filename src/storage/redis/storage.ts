@@ -14,7 +14,6 @@ import type {
   QueueControl,
   RequeueOutcome,
   ScheduleEvent,
-  SettledAndClaimed,
   Settlement,
   Storage,
   StorageSignal,
@@ -143,40 +142,6 @@ export class RedisStorage implements Storage {
     // This handle's listeners learn the outcomes from the settlements themselves.
     this.deliver(signals, finishedOutcomes(settlements, applied));
     return applied.map((one) => one === 1);
-  }
-
-  /**
-   * One script for both: the settlements first, then the claim as `claim`
-   * makes it. Tasks already handed to the owner need no claim, so then
-   * only the settlements go out.
-   */
-  async settleAndClaim(
-    settlements: readonly Settlement[],
-    request: ClaimRequest,
-  ): Promise<SettledAndClaimed> {
-    const { handovers } = this.parts;
-    const handed = asksForWork(request) ? handovers.take(request.owner, request.limit) : [];
-    if (handed.length > 0 || !asksForWork(request)) {
-      return { applied: await this.settle(settlements), claimed: handed };
-    }
-    if (settlements.length === 0) return { applied: [], claimed: await this.claim(request) };
-    this.parts.inbox.start();
-
-    const now = this.parts.clock.now();
-    const args: ScriptArg[] = [
-      ...this.base(now),
-      settlementsArg(settlements),
-      ...claimArgs(request, now, handovers),
-    ];
-    const [[applied, ...reply], ...signals] = (await this.guard("settleAndClaim", () =>
-      runScript(this.parts.commands, "omniqSettleAndClaim", args),
-    )) as [[number[], ...ClaimReply], ...ScriptSignals];
-    this.deliver(signals, finishedOutcomes(settlements, applied));
-
-    return {
-      applied: applied.map((one) => one === 1),
-      claimed: claimedTasks(reply as ClaimReply, request, now, handovers),
-    };
   }
 
   async release(leases: readonly Lease[]): Promise<void> {

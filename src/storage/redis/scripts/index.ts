@@ -1,5 +1,5 @@
 import { CANCEL } from "./cancel.js";
-import { CLAIM, SETTLE_AND_CLAIM } from "./claim.js";
+import { CLAIM } from "./claim.js";
 import { ENQUEUE } from "./enqueue.js";
 import { ENQUEUE_ONE } from "./enqueue-one.js";
 import { EVENTS_SINCE } from "./events-since.js";
@@ -32,7 +32,6 @@ export const SCRIPTS = {
   omniqClaim: CLAIM,
   omniqHeartbeat: HEARTBEAT,
   omniqSettle: SETTLE,
-  omniqSettleAndClaim: SETTLE_AND_CLAIM,
   omniqRelease: RELEASE,
   omniqCancel: CANCEL,
   omniqExpireLeases: EXPIRE_LEASES,

@@ -1,16 +1,15 @@
 import { PRELUDE } from "./prelude.js";
 
 /**
- * Lua for ending attempts, after the prelude: used by the settle script and
- * by settle-and-claim. `settleAll(listJson)` takes a JSON list with, per
- * settlement: id, token, outcome (`completed`, `failed` or `cancelled`),
- * the encoded result or error JSON, the retry time ("" for none), and the
- * entry its finished message carries (see signals.ts; "" for none). One
- * argument, decoded in one call, costs both sides less than six per
- * settlement. It answers 1 or 0 per settlement: applied or not (the task no
- * longer runs under that token).
+ * Ends attempts. ARGV[4] is a JSON list with, per settlement: id, token,
+ * outcome (`completed`, `failed` or `cancelled`), the encoded result or
+ * error JSON, the retry time ("" for none), and the entry its finished
+ * message carries (see signals.ts; "" for none). One argument, decoded in
+ * one call, costs both sides less than six per settlement. Answers 1 or 0
+ * per settlement: applied or not (the task no longer runs under that token).
  */
-export const SETTLE_CORE = `
+export const SETTLE = `${PRELUDE}
+local applied = {}
 -- What every outcome needs; a retry reads the rest of what it needs later.
 local SETTLE_FIELDS = { 'state', 'token', 'queue', 'attempts', 'stem', 'ev', 'resultTtlMs', 'ik' }
 local RETRY_FIELDS = { 'worker', 'priority', 'expiresAt', 'seq' }
@@ -82,20 +81,13 @@ local function settleOne(id, token, outcome, value, retryAt, entry)
   return 1
 end
 
-local function settleAll(listJson)
-  local applied = {}
-  for _, s in ipairs(cjson.decode(listJson)) do
-    applied[#applied + 1] = settleOne(s[1], s[2], s[3], s[4], s[5], s[6])
-  end
-  for queue, n in pairs(completedIn) do
-    count(queue, 'running', -n)
-    count(queue, 'completed', n)
-  end
-  return applied
+for _, s in ipairs(cjson.decode(ARGV[4])) do
+  applied[#applied + 1] = settleOne(s[1], s[2], s[3], s[4], s[5], s[6])
 end
-`;
+for queue, n in pairs(completedIn) do
+  count(queue, 'running', -n)
+  count(queue, 'completed', n)
+end
 
-/** Ends attempts: ARGV[4] is the list `settleAll` takes; answers its list. */
-export const SETTLE = `${PRELUDE}${SETTLE_CORE}
-return finish(settleAll(ARGV[4]))
+return finish(applied)
 `;
