@@ -2,61 +2,31 @@
 // with kill -9 (holding a lease, or at any point of its claim and settle
 // loop) loses nothing, and signals cross from one process to another.
 import assert from "node:assert/strict";
-import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
 import { readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { Storage, StorageSignal } from "../../src/storage/contract.js";
 import { openFileStorage } from "../../src/storage/file/index.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { newTask } from "../contract/builders.js";
+import { killHard } from "../helpers/processes.js";
+import { killJobs, messageFrom, startJob } from "./fixtures/store-jobs.js";
 
-const CHILD = fileURLToPath(new URL("./fixtures/file-child.ts", import.meta.url));
 const HOUR = 3_600_000;
 
 let dir: string;
-const children: ChildProcess[] = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "omniq-file-processes-"));
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killJobs();
   await rm(dir, { recursive: true, force: true });
 });
-
-function spawnChild(...args: string[]): ChildProcess {
-  const child = fork(CHILD, args, { execArgv: ["--import", "tsx"], stdio: "inherit" });
-  children.push(child);
-  return child;
-}
-
-/** The next IPC message of `child` that `match` accepts. */
-function messageFrom<T>(child: ChildProcess, match: (message: T) => boolean = () => true) {
-  return new Promise<T>((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (!match(message)) return;
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-      resolve(message);
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited with ${code} first`));
-    child.on("message", onMessage);
-    child.once("exit", onExit);
-  });
-}
-
-async function killed(child: ChildProcess): Promise<void> {
-  const exit = child.exitCode === null ? once(child, "exit") : Promise.resolve();
-  child.kill("SIGKILL");
-  await exit;
-}
 
 /** Tasks due now by the system clock, as the children's clocks read it. */
 function dueNow(count: number, prefix: string, queue: string) {
@@ -103,14 +73,23 @@ describe("file: several processes on one store", () => {
     const url = `file://${root}`;
     const producer = await openFileStorage(url);
     const logs = [0, 1, 2].map((i) => join(dir, `drain-${i}.log`));
-    const drainers = logs.map((log) => spawnChild("drain", url, log));
+    const drainers = logs.map((log) =>
+      startJob(url, {
+        job: "drain",
+        queue: "shared",
+        limit: 7,
+        waitForGo: true,
+        until: "nothing waits",
+        log,
+      }),
+    );
     await Promise.all(drainers.map((child) => messageFrom(child, (m) => m === "ready")));
     for (let batch = 0; batch < 30; batch++)
       await producer.enqueue(dueNow(100, `t${batch}`, "shared"));
 
     // All start at once, so they compete for the same tasks.
     for (const child of drainers) child.send("go");
-    await Promise.all(drainers.map((child) => messageFrom(child, (m) => m === "drained")));
+    await Promise.all(drainers.map((child) => messageFrom(child, (m) => typeof m === "object")));
 
     const runs = await Promise.all(
       logs.map(async (log) => (await readFile(log, "utf8")).split("\n")),
@@ -135,10 +114,10 @@ describe("file: several processes on one store", () => {
     const storage = await openFileStorage(url, { clock });
     await storage.enqueue(dueNow(1, "doomed", "doomed"));
 
-    const child = spawnChild("hold", url, "5000");
+    const child = startJob(url, { job: "hold", queue: "doomed", leaseMs: 5_000 });
     const held = await messageFrom<{ id: string; token: number }>(child);
     assert.equal(held.id, "doomed-0");
-    await killed(child);
+    await killHard(child);
 
     // Before the lease runs out the task stays with the dead worker.
     assert.equal(
@@ -173,11 +152,11 @@ describe("file: several processes on one store", () => {
 
     // Each worker is killed after a few rounds, wherever it happens to be.
     for (const rounds of [3, 11, 29]) {
-      const child = spawnChild("churn", url, "60000");
+      const child = startJob(url, { job: "churn", queue: "churn", limit: 5, leaseMs: 60_000 });
       await messageFrom(child, (m) => m === "ready");
       let seen = 0;
       await messageFrom<{ done: number }>(child, () => ++seen >= rounds);
-      await killed(child);
+      await killHard(child);
       await sleep(Math.random() * 5);
     }
 
@@ -200,12 +179,12 @@ describe("file: several processes on one store", () => {
 
     // Killed at whatever point the next batch has reached, a few times over.
     for (const batches of [1, 2, 4]) {
-      const child = spawnChild("flood", url, "300");
+      const child = startJob(url, { job: "flood", queue: "flood", size: 300 });
       await messageFrom(child, (m) => m === "ready");
       let seen = 0;
       await messageFrom<{ batch: number }>(child, () => ++seen >= batches);
       await sleep(Math.random() * 20);
-      await killed(child);
+      await killHard(child);
     }
     await storage.maintain({ maxLeaseLosses: 3, eventTtlMs: HOUR });
 
@@ -241,7 +220,7 @@ describe("file: several processes on one store", () => {
       }
     };
 
-    const child = spawnChild("produce", url, "crossing");
+    const child = startJob(url, { job: "produce", queue: "cross", id: "crossing" });
     await messageFrom(child, (m) => m === "enqueued");
     await until((s) => s.type === "ready" && s.queue === "cross");
 

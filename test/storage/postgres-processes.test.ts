@@ -2,13 +2,10 @@
 // worker loses nothing, a new schema opened by several processes at once is
 // created once, and signals cross from one process to another.
 import assert from "node:assert/strict";
-import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { StorageSignal } from "../../src/storage/contract.js";
 import { SCHEMA_VERSION } from "../../src/storage/postgres/migrate.js";
@@ -16,12 +13,18 @@ import { ManualClock } from "../../src/util/clock.js";
 import { newTask } from "../contract/builders.js";
 import { POSTGRES, POSTGRES_URL, skipUnless } from "../helpers/services.js";
 import { PostgresTestStore } from "./fixtures/postgres-store.js";
+import {
+  exitCode,
+  killJobs,
+  messageFrom,
+  runsPerTask,
+  startJob,
+  until,
+} from "./fixtures/store-jobs.js";
 
-const CHILD = fileURLToPath(new URL("./fixtures/postgres-child.ts", import.meta.url));
 const skip = await skipUnless(POSTGRES);
 
 let dir: string;
-const children: ChildProcess[] = [];
 const stores: PostgresTestStore[] = [];
 
 before(async () => {
@@ -29,7 +32,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killJobs();
   for (const store of stores) await store.cleanup();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -40,65 +43,16 @@ function newStore(label: string, clock?: ManualClock): PostgresTestStore {
   return store;
 }
 
-function spawnChild(mode: string, schema: string, arg: string): ChildProcess {
-  const child = fork(CHILD, [mode, POSTGRES_URL, schema, arg], {
-    execArgv: ["--import", "tsx"],
-    stdio: "inherit",
-  });
-  children.push(child);
-  return child;
-}
-
-/** The next IPC message of `child` that `match` accepts. */
-function messageFrom<T>(
-  child: ChildProcess,
-  match: (message: T) => boolean = () => true,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (!match(message)) return;
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-      resolve(message);
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited with ${code} first`));
-    child.on("message", onMessage);
-    child.once("exit", onExit);
-  });
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code] = await once(child, "exit");
-  return code as number | null;
+/** The URL of the store's schema, as the children open it. */
+function urlOf(store: PostgresTestStore): string {
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set("schema", store.schema);
+  return url.toString();
 }
 
 /** A task due now by the system clock, as the children's clocks read it. */
 function dueNow(id: string, queue: string) {
   return newTask({ id, queue, runAt: Date.now(), createdAt: Date.now(), resultTtlMs: 600_000 });
-}
-
-/** How many times each id appears in the children's run logs. */
-async function runsPerTask(logs: readonly string[]): Promise<Map<string, number>> {
-  const runs = new Map<string, number>();
-  for (const log of logs) {
-    const lines = (await readFile(log, "utf8")).split("\n").filter((line) => line !== "");
-    assert.ok(lines.length > 0, `${log}: every child should have run some tasks`);
-    for (const line of lines) {
-      const [id] = line.split(" ") as [string];
-      runs.set(id, (runs.get(id) ?? 0) + 1);
-    }
-  }
-  return runs;
-}
-
-/** Waits, on real time, for a condition that another process brings about. */
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe("postgres: several processes on one store", { skip }, () => {
@@ -107,7 +61,18 @@ describe("postgres: several processes on one store", { skip }, () => {
     const producer = await store.open();
     const logs = [0, 1, 2].map((i) => join(dir, `drain-${i}.log`));
 
-    const drainers = logs.map((log) => spawnChild("drain", store.schema, log));
+    // Woken by NOTIFY when tasks come, or after 50 ms at the latest.
+    const drainers = logs.map((log) =>
+      startJob(urlOf(store), {
+        job: "drain",
+        queue: "shared",
+        limit: 25,
+        until: "finish",
+        idleMs: 50,
+        wakeOnReady: true,
+        log,
+      }),
+    );
     await Promise.all(drainers.map((child) => messageFrom(child, (m) => m === "ready")));
 
     // Enqueued while the children already claim, so they compete for them.
@@ -137,7 +102,7 @@ describe("postgres: several processes on one store", { skip }, () => {
     const storage = await store.open();
     await storage.enqueue([dueNow("doomed-1", "doomed")]);
 
-    const holder = spawnChild("hold", store.schema, "500");
+    const holder = startJob(urlOf(store), { job: "hold", queue: "doomed", leaseMs: 500 });
     const held = await messageFrom<{ id: string; token: number }>(holder);
     assert.deepEqual(held, { id: "doomed-1", token: 1 });
     holder.kill("SIGKILL");
@@ -174,7 +139,9 @@ describe("postgres: several processes on one store", { skip }, () => {
 
   test("4 processes opening a new schema at once create it once", { timeout: 60_000 }, async () => {
     const store = newStore("race");
-    const openers = [0, 1, 2, 3].map((i) => spawnChild("open", store.schema, `opener-${i}`));
+    const openers = [0, 1, 2, 3].map((i) =>
+      startJob(urlOf(store), { job: "open", queue: "opened", id: `opener-${i}` }),
+    );
     // All have loaded their code before any is told to open, so they open together.
     await Promise.all(openers.map((child) => messageFrom(child, (m) => m === "loaded")));
 
@@ -211,7 +178,7 @@ describe("postgres: several processes on one store", { skip }, () => {
     const received: StorageSignal[] = [];
     const unsubscribe = storage.subscribe((signal) => received.push(signal));
 
-    const producer = spawnChild("produce", store.schema, "crossing");
+    const producer = startJob(urlOf(store), { job: "produce", queue: "cross", id: "crossing" });
     await messageFrom(producer, (m) => m === "enqueued");
     await until(() => received.some((s) => s.type === "ready" && s.queue === "cross"));
 

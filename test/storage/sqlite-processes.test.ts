@@ -2,63 +2,35 @@
 // loses nothing, a new file opened by several processes at once gets its
 // schema once, and signals cross from one process to another.
 import assert from "node:assert/strict";
-import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import type { Storage, StorageSignal } from "../../src/storage/contract.js";
 import { openSqliteStorage } from "../../src/storage/sqlite/index.js";
 import { SCHEMA_VERSION } from "../../src/storage/sqlite/schema.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { newTask } from "../contract/builders.js";
-
-const CHILD = fileURLToPath(new URL("./fixtures/sqlite-child.ts", import.meta.url));
+import {
+  exitCode,
+  killJobs,
+  messageFrom,
+  runsPerTask,
+  startJob,
+  until,
+} from "./fixtures/store-jobs.js";
 
 let dir: string;
-const children: ChildProcess[] = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "omniq-sqlite-processes-"));
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killJobs();
   await rm(dir, { recursive: true, force: true });
 });
-
-function spawnChild(...args: string[]): ChildProcess {
-  const child = fork(CHILD, args, { execArgv: ["--import", "tsx"], stdio: "inherit" });
-  children.push(child);
-  return child;
-}
-
-/** The next IPC message of `child` that `match` accepts. */
-function messageFrom<T>(
-  child: ChildProcess,
-  match: (message: T) => boolean = () => true,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (!match(message)) return;
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-      resolve(message);
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited with ${code} first`));
-    child.on("message", onMessage);
-    child.once("exit", onExit);
-  });
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code] = await once(child, "exit");
-  return code as number | null;
-}
 
 /** A task due now by the system clock, as the children's clocks read it. */
 function dueNow(id: string, queue: string) {
@@ -71,7 +43,10 @@ describe("sqlite: several processes on one file", () => {
     const producer = await openSqliteStorage(url);
     const logs = [0, 1, 2].map((i) => join(dir, `drain-${i}.log`));
 
-    const drainers = logs.map((log) => spawnChild("drain", url, log));
+    // The pause after each batch lets the other processes take the write lock.
+    const drainers = logs.map((log) =>
+      startJob(url, { job: "drain", queue: "shared", limit: 10, until: "finish", pauseMs: 0, log }),
+    );
     await Promise.all(drainers.map((child) => messageFrom(child, (m) => m === "ready")));
 
     // Enqueued while the children already claim, so they compete for them.
@@ -83,15 +58,7 @@ describe("sqlite: several processes on one file", () => {
     for (const child of drainers) child.send("finish");
     assert.deepEqual(await Promise.all(drainers.map(exitCode)), [0, 0, 0]);
 
-    const runs = new Map<string, number>();
-    for (const log of logs) {
-      const lines = (await readFile(log, "utf8")).split("\n").filter((line) => line !== "");
-      assert.ok(lines.length > 0, `${log}: every child should have run some tasks`);
-      for (const line of lines) {
-        const [id] = line.split(" ");
-        runs.set(id as string, (runs.get(id as string) ?? 0) + 1);
-      }
-    }
+    const runs = await runsPerTask(logs);
     assert.equal(runs.size, 3_000);
     assert.deepEqual(
       [...runs.values()].filter((n) => n !== 1),
@@ -110,7 +77,7 @@ describe("sqlite: several processes on one file", () => {
     const storage = await openSqliteStorage(url, { clock });
     await storage.enqueue([dueNow("doomed-1", "doomed")]);
 
-    const holder = spawnChild("hold", url, "500");
+    const holder = startJob(url, { job: "hold", queue: "doomed", leaseMs: 500 });
     const held = await messageFrom<{ id: string; token: number }>(holder);
     assert.deepEqual(held, { id: "doomed-1", token: 1 });
     holder.kill("SIGKILL");
@@ -151,7 +118,9 @@ describe("sqlite: several processes on one file", () => {
     timeout: 60_000,
   }, async () => {
     const path = join(dir, "fresh", "race.db");
-    const openers = [0, 1, 2, 3].map((i) => spawnChild("open", `sqlite://${path}`, `opener-${i}`));
+    const openers = [0, 1, 2, 3].map((i) =>
+      startJob(`sqlite://${path}`, { job: "open", queue: "opened", id: `opener-${i}` }),
+    );
     // All have loaded their code before any is told to open, so they open together.
     await Promise.all(openers.map((child) => messageFrom(child, (m) => m === "loaded")));
 
@@ -179,7 +148,7 @@ describe("sqlite: several processes on one file", () => {
     const unsubscribe = storage.subscribe?.((signal) => received.push(signal));
     assert.ok(unsubscribe);
 
-    const producer = spawnChild("produce", url, "crossing");
+    const producer = startJob(url, { job: "produce", queue: "cross", id: "crossing" });
     await messageFrom(producer, (m) => m === "enqueued");
     await until(() => received.some((s) => s.type === "ready" && s.queue === "cross"));
 
@@ -192,12 +161,3 @@ describe("sqlite: several processes on one file", () => {
     await storage.close();
   });
 });
-
-/** Waits, on real time, for a condition that another process brings about. */
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
