@@ -1,45 +1,23 @@
 // Several processes on one Redis store: each task runs exactly once across
 // them, a killed worker loses nothing, and signals cross between processes.
 import assert from "node:assert/strict";
-import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Storage } from "../../src/storage/contract.js";
 import { openRedisStorage } from "../../src/storage/redis/index.js";
 import type { NewTask } from "../../src/task/record.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { deleteKeys, testPrefix } from "../helpers/redis-keys.js";
 import { REDIS, REDIS_URL, skipUnless } from "../helpers/services.js";
+import { type ClaimStep, claimedIds, killRacers, race } from "./fixtures/flow-race.js";
+import { type Drained, killJobs, messageFrom, startJob } from "./fixtures/store-jobs.js";
 
-const CHILD = fileURLToPath(new URL("./fixtures/redis-child.ts", import.meta.url));
 const skip = await skipUnless(REDIS);
-const children: ChildProcess[] = [];
 
 after(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killJobs();
+  killRacers();
 });
-
-function spawnChild(...args: string[]): ChildProcess {
-  const child = fork(CHILD, args, { execArgv: ["--import", "tsx"], stdio: "inherit" });
-  children.push(child);
-  return child;
-}
-
-/** The next IPC message of `child` that `match` accepts. */
-function messageFrom<T>(child: ChildProcess, match: (m: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (!match(message)) return;
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-      resolve(message);
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited with ${code} first`));
-    child.on("message", onMessage);
-    child.once("exit", onExit);
-  });
-}
 
 function task(id: string, queue: string, now = Date.now()): NewTask {
   return {
@@ -60,12 +38,15 @@ function task(id: string, queue: string, now = Date.now()): NewTask {
   };
 }
 
-/** Runs `body` with a storage handle on a fresh prefix; deletes the prefix's keys after. */
-async function withStore(body: (storage: Storage, prefix: string) => Promise<void>) {
+/**
+ * Runs `body` with a storage handle on a fresh prefix and the URL other
+ * processes open it by; deletes the prefix's keys after.
+ */
+async function withStore(body: (storage: Storage, prefix: string, url: string) => Promise<void>) {
   const prefix = testPrefix("proc");
   const storage = await openRedisStorage(REDIS_URL, { prefix });
   try {
-    await body(storage, prefix);
+    await body(storage, prefix, `${REDIS_URL}?prefix=${prefix}`);
   } finally {
     await storage.close();
     await deleteKeys(REDIS_URL, prefix);
@@ -74,20 +55,29 @@ async function withStore(body: (storage: Storage, prefix: string) => Promise<voi
 
 describe("redis: several processes", { skip }, () => {
   test("three processes run each of 3,000 tasks exactly once", async () => {
-    await withStore(async (storage, prefix) => {
+    await withStore(async (storage, _prefix, url) => {
       const total = 3_000;
       for (let start = 0; start < total; start += 500) {
         const batch = Array.from({ length: 500 }, (_, i) => task(`s-${start + i}`, "shared"));
         await storage.enqueue(batch);
       }
-      const drainers = [1, 2, 3].map(() => spawnChild("drain", REDIS_URL, prefix));
+      // Everything is enqueued before they start: the first empty claim ends each.
+      const drainers = [1, 2, 3].map(() =>
+        startJob(url, {
+          job: "drain",
+          queue: "shared",
+          limit: 25,
+          waitForGo: true,
+          until: { emptyClaims: 1 },
+        }),
+      );
       await Promise.all(drainers.map((child) => messageFrom(child, (m) => m === "ready")));
 
       const results = drainers.map((child) =>
-        messageFrom<{ executed: string[] }>(child, (m) => typeof m === "object"),
+        messageFrom<Drained>(child, (m) => typeof m === "object"),
       );
       for (const child of drainers) child.send("go");
-      const perProcess = (await Promise.all(results)).map((r) => r.executed);
+      const perProcess = (await Promise.all(results)).map((r) => r.claimed);
 
       const all = perProcess.flat();
       assert.equal(all.length, total, "executions in all");
@@ -101,16 +91,16 @@ describe("redis: several processes", { skip }, () => {
   });
 
   test("a task held by a process killed with SIGKILL is run by another after its lease", async () => {
-    await withStore(async (_storage, prefix) => {
+    await withStore(async (_storage, prefix, url) => {
       // The second handle's clock runs ahead, so the lease has run out for it
       // without the test sleeping through it.
       const later = new ManualClock(Date.now() + 120_000);
       const rescuer = await openRedisStorage(REDIS_URL, { prefix, clock: later });
       try {
         await rescuer.enqueue([task("victim", "held", later.now() - 200_000)]);
-        const holder = spawnChild("hold", REDIS_URL, prefix, "60000");
-        const { held } = await messageFrom<{ held: string | null }>(holder);
-        assert.equal(held, "victim");
+        const holder = startJob(url, { job: "hold", queue: "held", leaseMs: 60_000 });
+        const held = await messageFrom<{ id?: string }>(holder);
+        assert.equal(held.id, "victim");
 
         const exited = once(holder, "exit");
         holder.kill("SIGKILL");
@@ -142,8 +132,8 @@ describe("redis: several processes", { skip }, () => {
   });
 
   test("a process waiting on signals wakes for a task enqueued by another", async () => {
-    await withStore(async (storage, prefix) => {
-      const listener = spawnChild("listen", REDIS_URL, prefix);
+    await withStore(async (storage, _prefix, url) => {
+      const listener = startJob(url, { job: "listen", queue: "cross" });
       await messageFrom(listener, (m) => m === "ready");
 
       const finished = new Promise<void>((resolve) => {
@@ -163,20 +153,8 @@ describe("redis: several processes", { skip }, () => {
     });
   });
 
-  /** Starts `count` children in `mode`, waits until each is ready, and sends them all "go". */
-  async function startAtOnce<T>(mode: string, prefix: string, count: number) {
-    const started = Array.from({ length: count }, () => spawnChild(mode, REDIS_URL, prefix));
-    await Promise.all(started.map((child) => messageFrom(child, (m) => m === "ready")));
-    const answers = started.map((child) => messageFrom<T>(child, (m) => typeof m === "object"));
-    for (const child of started) child.send("go");
-    const got = await Promise.all(answers);
-    for (const child of started) child.send("exit");
-    await Promise.all(started.map((child) => once(child, "exit")));
-    return got;
-  }
-
   test("a concurrency limit holds over processes claiming at once", async () => {
-    await withStore(async (storage, prefix) => {
+    await withStore(async (storage, _prefix, url) => {
       await storage.enqueue(Array.from({ length: 20 }, (_, i) => task(`l-${i}`, "limited")));
       await storage.setQueueControl("limited", {
         paused: false,
@@ -184,19 +162,36 @@ describe("redis: several processes", { skip }, () => {
         rateLimit: null,
       });
 
-      const answers = await startAtOnce<{ claimed: string[] }>("claim-once", prefix, 4);
+      // Four processes, let go together, each claim up to 5 once and hold what they got.
+      const claimer: ClaimStep = {
+        step: "claim",
+        queue: "limited",
+        limit: 5,
+        leaseMs: 60_000,
+        until: { claims: 1 },
+      };
+      const answers = await race(url, [claimer, claimer, claimer, claimer]);
 
-      const claimed = answers.flatMap((answer) => answer.claimed);
+      const claimed = claimedIds(answers);
       assert.equal(claimed.length, 3, `claimed: ${claimed}`);
       assert.equal((await storage.countTasks()).limited?.running, 3);
     });
   });
 
   test("processes enqueueing under one idempotency key at once store one task", async () => {
-    await withStore(async (storage, prefix) => {
-      const answers = await startAtOnce<{ answer: string[] }>("keyed", prefix, 4);
+    await withStore(async (storage, _prefix, url) => {
+      // Four processes, let go together, each enqueue a task of its own under the key "k".
+      const answers = await race(
+        url,
+        [0, 1, 2, 3].map((i) => ({
+          step: "enqueue" as const,
+          queue: "keyed",
+          tasks: [{ id: `keyed-${i}`, key: "k" }],
+          atOnce: 1,
+        })),
+      );
 
-      const ids = new Set(answers.flatMap((answer) => answer.answer));
+      const ids = new Set(answers.flat());
       assert.equal(ids.size, 1, `answers: ${[...ids]}`);
       const stored = await storage.listTasks({ queue: "keyed" });
       assert.deepEqual(
