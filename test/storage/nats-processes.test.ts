@@ -2,56 +2,20 @@
 // exactly one of them, and a process killed with SIGKILL while holding a
 // task loses nothing once its lease runs out.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Storage } from "../../src/storage/contract.js";
 import { destroyNatsStorage, openNatsStorage } from "../../src/storage/nats/index.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { claimRequest, newTasks } from "../contract/builders.js";
 import { killHard } from "../helpers/processes.js";
 import { NATS, NATS_URL, skipUnless } from "../helpers/services.js";
+import { type Drained, killJobs, messageFrom, startJob } from "./fixtures/store-jobs.js";
 
-const SCRIPT = fileURLToPath(new URL("./fixtures/nats-worker.ts", import.meta.url));
 const skip = await skipUnless(NATS);
-
-/** A child running the fixture, with its stdout split into lines. */
-function startChild(args: string[]): { child: ChildProcess; lines: AsyncIterator<string> } {
-  const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, ...args], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  let buffer = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    for (let at = buffer.indexOf("\n"); at >= 0; at = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, at);
-      buffer = buffer.slice(at + 1);
-      const taker = waiting.shift();
-      if (taker) taker(line);
-      else queue.push(line);
-    }
-  });
-  const lines: AsyncIterator<string> = {
-    next: () =>
-      new Promise((resolve, reject) => {
-        const line = queue.shift();
-        if (line !== undefined) return resolve({ value: line, done: false });
-        waiting.push((value) => resolve({ value, done: false }));
-        child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
-      }),
-  };
-  return { child, lines };
-}
 
 /** The builders date tasks in 2030; the children run on the system clock. */
 const due = () => ({ runAt: Date.now(), createdAt: Date.now() });
-
-async function nextLine(lines: AsyncIterator<string>): Promise<string> {
-  return (await lines.next()).value as string;
-}
 
 describe("nats storage: several processes", { skip }, () => {
   let prefix = "";
@@ -63,6 +27,7 @@ describe("nats storage: several processes", { skip }, () => {
   });
 
   after(async () => {
+    killJobs();
     await storage?.close();
     await destroyNatsStorage(NATS_URL, { prefix });
   });
@@ -73,14 +38,21 @@ describe("nats storage: several processes", { skip }, () => {
       await storage.enqueue(newTasks(500, `p${start / 500}`, due()));
     }
 
-    const children = ["a", "b", "c"].map((owner) => startChild([NATS_URL, prefix, owner, "drain"]));
-    for (const { lines } of children) assert.equal(await nextLine(lines), "ready");
-    for (const { child } of children) child.stdin?.write("go\n");
-    const reports = await Promise.all(
-      children.map(
-        async ({ lines }) => JSON.parse(await nextLine(lines)) as Record<string, string[]>,
-      ),
+    // Empty twice in a row: the other processes hold or finished everything else.
+    const children = [1, 2, 3].map(() =>
+      startJob(`${NATS_URL}?prefix=${prefix}`, {
+        job: "drain",
+        queue: "default",
+        limit: 10,
+        waitForGo: true,
+        until: { emptyClaims: 2 },
+        idleMs: 50,
+      }),
     );
+    for (const child of children) assert.equal(await messageFrom(child), "ready");
+    const answers = children.map((child) => messageFrom<Drained>(child));
+    for (const child of children) child.send("go");
+    const reports = await Promise.all(answers);
 
     const claimed = reports.flatMap((r) => r.claimed ?? []);
     const settled = reports.flatMap((r) => r.settled ?? []);
@@ -95,9 +67,14 @@ describe("nats storage: several processes", { skip }, () => {
 
   test("a task held by a process killed with SIGKILL is completed by another", async () => {
     await storage.enqueue(newTasks(1, "orphan", due()));
-    const { child, lines } = startChild([NATS_URL, prefix, "doomed", "hold", "1000"]);
-    const [word, id, token] = (await nextLine(lines)).split(" ");
-    assert.equal(word, "held");
+    const child = startJob(`${NATS_URL}?prefix=${prefix}`, {
+      job: "hold",
+      queue: "default",
+      leaseMs: 1_000,
+      owner: "doomed",
+    });
+    const { id, token } = await messageFrom<{ id?: string; token?: number }>(child);
+    assert.notEqual(id, undefined, "the child holds a task");
     assert.equal((await storage.getTask(id as string))?.leaseOwner, "doomed");
 
     await killHard(child);
@@ -112,7 +89,7 @@ describe("nats storage: several processes", { skip }, () => {
       const [again] = await survivor.claim(claimRequest({ owner: "survivor" }));
       assert.equal(again?.id, id);
       assert.equal(again?.attempts, 2);
-      assert.equal(again?.token, Number(token) + 1);
+      assert.equal(again?.token, (token as number) + 1);
       assert.deepEqual(
         await survivor.settle([
           { id: id as string, token: again.token, outcome: "completed", result: "1" },
