@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { newTasks } from "../contract/builders.js";
-import { POSTGRES, POSTGRES_URL, skipUnless } from "../helpers/services.js";
+import { POSTGRES, skipUnless } from "../helpers/services.js";
 import { type ClaimStep, type EnqueueStep, killRacers, race } from "./fixtures/flow-race.js";
 import { PostgresTestStore } from "./fixtures/postgres-store.js";
 
@@ -16,13 +16,6 @@ after(async () => {
   killRacers();
   for (const store of stores) await store.cleanup();
 });
-
-/** The URL of the store's schema, as the children open it. */
-function urlOf(store: PostgresTestStore): string {
-  const url = new URL(POSTGRES_URL);
-  url.searchParams.set("schema", store.schema);
-  return url.toString();
-}
 
 /** The most intervals `[start, end]` that overlap at any one time. */
 function mostAtOnce(intervals: [number, number][]): number {
@@ -60,7 +53,7 @@ describe("postgres: keys and controls over several processes", { skip }, () => {
       }),
     );
     // race() also fails unless every process exits with 0.
-    const replies = await race(urlOf(store), writers);
+    const replies = await race(store.storeUrl, writers);
 
     const stored = await storage.listTasks({ queue: "keyed", limit: 1_000 });
     assert.equal(stored.length, 50);
@@ -93,7 +86,7 @@ describe("postgres: keys and controls over several processes", { skip }, () => {
       settleAfterMs: 10,
     };
     // race() also fails unless every process exits with 0.
-    const held = (await race(urlOf(store), [worker, worker, worker, worker])).flatMap(
+    const held = (await race(store.storeUrl, [worker, worker, worker, worker])).flatMap(
       (claims) => claims.held,
     );
 

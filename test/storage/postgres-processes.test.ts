@@ -43,13 +43,6 @@ function newStore(label: string, clock?: ManualClock): PostgresTestStore {
   return store;
 }
 
-/** The URL of the store's schema, as the children open it. */
-function urlOf(store: PostgresTestStore): string {
-  const url = new URL(POSTGRES_URL);
-  url.searchParams.set("schema", store.schema);
-  return url.toString();
-}
-
 /** A task due now by the system clock, as the children's clocks read it. */
 function dueNow(id: string, queue: string) {
   return newTask({ id, queue, runAt: Date.now(), createdAt: Date.now(), resultTtlMs: 600_000 });
@@ -63,7 +56,7 @@ describe("postgres: several processes on one store", { skip }, () => {
 
     // Woken by NOTIFY when tasks come, or after 50 ms at the latest.
     const drainers = logs.map((log) =>
-      startJob(urlOf(store), {
+      startJob(store.storeUrl, {
         job: "drain",
         queue: "shared",
         limit: 25,
@@ -102,7 +95,7 @@ describe("postgres: several processes on one store", { skip }, () => {
     const storage = await store.open();
     await storage.enqueue([dueNow("doomed-1", "doomed")]);
 
-    const holder = startJob(urlOf(store), { job: "hold", queue: "doomed", leaseMs: 500 });
+    const holder = startJob(store.storeUrl, { job: "hold", queue: "doomed", leaseMs: 500 });
     const held = await messageFrom<{ id: string; token: number }>(holder);
     assert.deepEqual(held, { id: "doomed-1", token: 1 });
     holder.kill("SIGKILL");
@@ -140,7 +133,7 @@ describe("postgres: several processes on one store", { skip }, () => {
   test("4 processes opening a new schema at once create it once", { timeout: 60_000 }, async () => {
     const store = newStore("race");
     const openers = [0, 1, 2, 3].map((i) =>
-      startJob(urlOf(store), { job: "open", queue: "opened", id: `opener-${i}` }),
+      startJob(store.storeUrl, { job: "open", queue: "opened", id: `opener-${i}` }),
     );
     // All have loaded their code before any is told to open, so they open together.
     await Promise.all(openers.map((child) => messageFrom(child, (m) => m === "loaded")));
@@ -178,7 +171,7 @@ describe("postgres: several processes on one store", { skip }, () => {
     const received: StorageSignal[] = [];
     const unsubscribe = storage.subscribe((signal) => received.push(signal));
 
-    const producer = startJob(urlOf(store), { job: "produce", queue: "cross", id: "crossing" });
+    const producer = startJob(store.storeUrl, { job: "produce", queue: "cross", id: "crossing" });
     await messageFrom(producer, (m) => m === "enqueued");
     await until(() => received.some((s) => s.type === "ready" && s.queue === "cross"));
 
