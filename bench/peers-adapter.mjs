@@ -54,6 +54,46 @@ function storageUrl(backend) {
   }
 }
 
+/**
+ * What a run stored on a server backend is removed after it, so that runs do
+ * not pile up keys, schemas or streams (a crowded Redis slows every later
+ * SCAN, the test suite's cleanup among them). A storage given by
+ * OMNIQ_STORAGE is the caller's own and is left alone.
+ */
+async function removeServerData(backend) {
+  if (process.env.OMNIQ_STORAGE) return;
+  if (backend === "redis") {
+    const { Redis } = await import("ioredis");
+    const client = new Redis("redis://127.0.0.1:6379");
+    let cursor = "0";
+    do {
+      const [next, keys] = await client.scan(
+        cursor,
+        "MATCH",
+        `omniq-bench-${RUN}:*`,
+        "COUNT",
+        1000,
+      );
+      if (keys.length > 0) await client.unlink(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+    client.disconnect();
+  } else if (backend === "postgres") {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client(
+      process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+    );
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS omniq_bench_${RUN} CASCADE`);
+    await client.end();
+  } else if (backend === "nats") {
+    const { destroyNatsStorage } = await import(
+      join(HERE, "..", "dist", "storage", "nats", "index.js")
+    );
+    await destroyNatsStorage("nats://127.0.0.1:4222", { prefix: `omniqbench${RUN}` });
+  }
+}
+
 /** A SQLite file or files folder from an earlier run is removed, so every run starts from an empty queue. */
 function removeLocal(url) {
   if (url.startsWith("file://"))
@@ -112,6 +152,7 @@ export async function create(ctx) {
     async teardown() {
       await consumer?.close();
       await producer?.close();
+      await removeServerData(backend);
     },
   };
 }
