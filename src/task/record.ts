@@ -91,3 +91,21 @@ export interface TaskRecord extends NewTask {
 
 /** A task a worker holds: the record plus the lease it was claimed under. */
 export type ClaimedTask = TaskRecord & { leaseOwner: string; leaseExpiresAt: number };
+
+/**
+ * Where a new task starts: blocked behind dependencies until the resolver
+ * unblocks it, else scheduled before its run-at time or pending. For
+ * backends that build records in code; SQL and Lua say the same.
+ */
+export function initialState(task: NewTask, now: number): TaskState {
+  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
+  return task.runAt > now ? "scheduled" : "pending";
+}
+
+/** A copy of a task's dependencies that shares no array with the caller's, or null for none. */
+export function copyDependencies(
+  dependencies: Dependencies | null | undefined,
+): Dependencies | null {
+  if (!dependencies) return null;
+  return { on: [...dependencies.on], pass: dependencies.pass };
+}

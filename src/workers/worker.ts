@@ -33,6 +33,8 @@ export abstract class Worker {
   protected readonly settings: CompleteSettings;
   private storage!: Storage;
   private settler!: Settler;
+  /** What lease keeping and the stop path see of this worker; made once started. */
+  private view!: StopTarget;
   private readonly slots = new Slots({
     capacity: () => this.capacity,
     refillAt: () => this.refillAt,
@@ -177,6 +179,7 @@ export abstract class Worker {
         done: () => this.slots.refilled(),
       },
     );
+    this.view = this.shared();
     try {
       await this.prepare();
     } catch (error) {
@@ -188,7 +191,7 @@ export abstract class Worker {
     this.state = "running";
 
     this.subscribeSignals();
-    this.every(this.settings.heartbeatMs, () => heartbeat(this.shared(), this.settings.leaseMs));
+    this.every(this.settings.heartbeatMs, () => heartbeat(this.view, this.settings.leaseMs));
     const maintain = () => housekeep(this.storage, this.settings, this.log);
     this.every(Math.max(1_000, this.settings.leaseMs / 2), maintain);
     void maintain();
@@ -228,7 +231,7 @@ export abstract class Worker {
       this.state = "stopped";
       return;
     }
-    this.stopping = new Stopping(this.shared());
+    this.stopping = new Stopping(this.view);
     this.stopped = this.shutDown(this.stopping, timeoutMs);
     return this.stopped;
   }
@@ -395,7 +398,7 @@ export abstract class Worker {
     } else if (signal.type === "finished") {
       this.coordinator?.tasksFinished();
     } else if (signal.type === "cancel") {
-      cancelHeld(this.shared(), signal.id);
+      cancelHeld(this.view, signal.id);
     }
   }
 
@@ -409,7 +412,8 @@ export abstract class Worker {
 
   /**
    * What the lease keeping and the stop path (lease-keeping.ts, stopping.ts)
-   * see of this worker: its parts, and its worker type's hooks. Only once started.
+   * see of this worker: its parts, and its worker type's hooks. Made once
+   * the storage and settler exist.
    */
   private shared(): StopTarget {
     return {

@@ -47,6 +47,26 @@ function claimers(queue: string, limit: number): ClaimStep[] {
 /** Tasks due now by the system clock, as the children see it. */
 const due = () => ({ runAt: Date.now(), createdAt: Date.now() });
 
+/**
+ * A task as the backend's record holds it while it waits, written here by
+ * hand as another process or an older version would have left it.
+ */
+function waitingRecord(task: NewTask) {
+  return {
+    ...task,
+    state: "pending",
+    attempts: 0,
+    leaseLosses: 0,
+    token: 0,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    startedAt: null,
+    finishedAt: null,
+    cancelRequested: false,
+    lastError: null,
+  };
+}
+
 describe("nats storage: flow controls and keys", { skip }, () => {
   let prefix = "";
   let storage: Storage;
@@ -140,20 +160,7 @@ describe("nats storage: flow controls and keys", { skip }, () => {
     try {
       const kvm = new Kvm(nc);
       // What another process leaves between creating its record and committing its batch.
-      const record = {
-        ...pending,
-        state: "pending",
-        attempts: 0,
-        leaseLosses: 0,
-        token: 0,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        startedAt: null,
-        finishedAt: null,
-        cancelRequested: false,
-        lastError: null,
-        dependencies: null,
-      };
+      const record = { ...waitingRecord(pending as NewTask), dependencies: null };
       const tasks = await kvm.open(`${prefix}-tasks`);
       await tasks.put(
         "i.pend-0",
@@ -257,19 +264,7 @@ describe("nats storage: flow controls and keys", { skip }, () => {
       await jsm.streams.delete(`KV_${prefix}-state`);
       // A record as the backend wrote it before tasks had keys and dependencies.
       const [old] = newTasks(1, "old");
-      const record = {
-        ...old,
-        state: "pending",
-        attempts: 0,
-        leaseLosses: 0,
-        token: 0,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        startedAt: null,
-        finishedAt: null,
-        cancelRequested: false,
-        lastError: null,
-      };
+      const record = waitingRecord(old as NewTask);
       const tasks = await new Kvm(nc).open(`${prefix}-tasks`);
       await tasks.put("i.old-0", JSON.stringify({ task: record, order: 1 }));
     } finally {

@@ -4,8 +4,12 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { StorageError } from "../../errors.js";
-import type { Dependencies, NewTask, TaskRecord } from "../../task/record.js";
-import type { TaskState } from "../../task/state.js";
+import {
+  copyDependencies,
+  initialState,
+  type NewTask,
+  type TaskRecord,
+} from "../../task/record.js";
 import { createExclusive, isMissing, readBytes, sleepSync, unlinkQuietly } from "./fs-sync.js";
 import type { Layout } from "./layout.js";
 
@@ -55,16 +59,6 @@ export function newRecord(task: NewTask, now: number): TaskRecord {
     idempotencyKey: task.idempotencyKey ?? null,
     dependencies: copyDependencies(task.dependencies),
   };
-}
-
-function initialState(task: NewTask, now: number): TaskState {
-  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
-  return task.runAt > now ? "scheduled" : "pending";
-}
-
-function copyDependencies(dependencies: Dependencies | null | undefined): Dependencies | null {
-  if (!dependencies) return null;
-  return { on: [...dependencies.on], pass: dependencies.pass };
 }
 
 /**

@@ -2,8 +2,14 @@
 // store and a time. Each one changes the records, writes their events and
 // sends its signals only once every change is made.
 import { InvalidArgumentError } from "../../errors.js";
-import type { ClaimedTask, NewTask, TaskRecord } from "../../task/record.js";
-import { isFinal, isWaiting, type TaskState } from "../../task/state.js";
+import {
+  type ClaimedTask,
+  copyDependencies,
+  initialState,
+  type NewTask,
+  type TaskRecord,
+} from "../../task/record.js";
+import { isFinal, isWaiting } from "../../task/state.js";
 import type {
   CancelOutcome,
   ClaimRequest,
@@ -32,7 +38,7 @@ function newRecord(task: NewTask, now: number): TaskRecord {
     worker: task.worker,
     module: task.module,
     idempotencyKey: task.idempotencyKey ?? null,
-    dependencies: task.dependencies ? structuredClone(task.dependencies) : null,
+    dependencies: copyDependencies(task.dependencies),
     state: initialState(task, now),
     attempts: 0,
     leaseLosses: 0,
@@ -44,12 +50,6 @@ function newRecord(task: NewTask, now: number): TaskRecord {
     cancelRequested: false,
     lastError: null,
   };
-}
-
-/** Where a new task starts: blocked behind dependencies, or waiting for its time or a worker. */
-export function initialState(task: NewTask, now: number): TaskState {
-  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
-  return task.runAt > now ? "scheduled" : "pending";
 }
 
 function clearLease(record: TaskRecord): void {

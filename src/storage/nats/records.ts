@@ -2,7 +2,12 @@
 // few facts the backend keeps beside it (enqueue order, result, the reason of
 // a cancel request, and the batch it was enqueued with until it is first
 // changed).
-import type { Dependencies, NewTask, TaskRecord } from "../../task/record.js";
+import {
+  copyDependencies,
+  initialState,
+  type NewTask,
+  type TaskRecord,
+} from "../../task/record.js";
 import type { StorageSignal, TaskOutcome } from "../contract.js";
 import { readJson, type StoredMessage } from "./jetstream.js";
 
@@ -67,16 +72,6 @@ export function newStoredTask(task: NewTask, now: number, batch: string): Stored
     lastError: null,
   };
   return { task: record, order: null, batch, stagedAt: now };
-}
-
-/** A task that waits for others starts blocked; else it waits for its run-at time or a worker. */
-function initialState(task: NewTask, now: number): TaskRecord["state"] {
-  if (task.dependencies && task.dependencies.on.length > 0) return "blocked";
-  return task.runAt > now ? "scheduled" : "pending";
-}
-
-function copyDependencies(dependencies: Dependencies | null): Dependencies | null {
-  return dependencies === null ? null : { on: [...dependencies.on], pass: dependencies.pass };
 }
 
 export function orderOf(versioned: Versioned): number {
