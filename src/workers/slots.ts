@@ -1,6 +1,9 @@
 import type { Attempt } from "./attempt.js";
 import { Wakeup } from "./wakeup.js";
 
+/** Batches of ended tasks whose slots count as free while their settlements are written. */
+const SETTLING_BATCHES = 2;
+
 /** How many tasks a worker type holds, as its subclass says. */
 export interface SlotLimits {
   /** Tasks held at most. */
@@ -37,9 +40,15 @@ export class Slots {
   /** How many tasks the loop may claim now; 0 when it must wait for a slot. */
   claimable(): number {
     const capacity = this.limits.capacity();
-    // At most a capacity of ended tasks count as free, so a backend that
-    // keeps refusing settlements cannot make the worker hold ever more leases.
-    const released = this.earlyRelease ? Math.min(this.settling.size, capacity) : 0;
+    // Up to two capacities of ended tasks count as free: the batch whose
+    // settlements are being written and the one gathering behind it. So the
+    // next claim goes out while a write is under way instead of after it,
+    // and the backend works on one while the worker handles the other. The
+    // bound keeps a backend that refuses settlements from making the worker
+    // hold ever more leases.
+    const released = this.earlyRelease
+      ? Math.min(this.settling.size, SETTLING_BATCHES * capacity)
+      : 0;
     const busy = this.held.size - released;
     const free = capacity - busy;
     if (free <= 0 || busy > this.limits.refillAt() || this.refilling) return 0;

@@ -136,7 +136,8 @@ describe("worker refills in its settlements' write", () => {
     assert.equal(record.refills, 0);
     assert.ok(record.settles > 0 && record.claims > 0);
     // There a slot is free once its task has ended, while the settlement is
-    // still being written: at most 8 running and 8 more being settled.
-    assert.ok(record.mostHeld <= 16, `held at most ${record.mostHeld}, concurrency 8`);
+    // still being written: at most 8 running, 8 being written and 8 more
+    // gathering behind that write.
+    assert.ok(record.mostHeld <= 24, `held at most ${record.mostHeld}, concurrency 8`);
   });
 });
