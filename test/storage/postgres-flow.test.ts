@@ -11,7 +11,7 @@ import type { QueueControl } from "../../src/storage/contract.js";
 import { openPostgresStorage } from "../../src/storage/postgres/index.js";
 import { SCHEMA_VERSION } from "../../src/storage/postgres/migrate.js";
 import { sqlNames } from "../../src/storage/postgres/names.js";
-import { claimSql } from "../../src/storage/postgres/sql/claim.js";
+import { claimSql, offerParams } from "../../src/storage/postgres/sql/claim.js";
 import { heldKeysSql } from "../../src/storage/postgres/sql/enqueue-keyed.js";
 import { MIGRATIONS } from "../../src/storage/postgres/sql/migrations.js";
 import { ManualClock } from "../../src/util/clock.js";
@@ -81,7 +81,7 @@ describe("postgres: keys, dependencies and controls beyond the contract", { skip
     try {
       const { rows } = await client.query(`SELECT max(version) AS v FROM ${n.migrations}`);
       assert.equal(rows[0].v, SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 3);
+      assert.equal(SCHEMA_VERSION, 4);
 
       const old = await storage.getTask("old");
       assert.equal(old?.idempotencyKey, null);
@@ -189,7 +189,16 @@ describe("postgres: keys, dependencies and controls beyond the contract", { skip
     await storage.enqueue(newTasks(3, "g", { queue: "g" }));
     await storage.setQueueControl("g", { ...open, concurrency: 10 });
     const client = await connect();
-    const values = [START, ["async"], 10, "w", START + 30_000, ["g"], "g"];
+    const values = [
+      START,
+      ["async"],
+      10,
+      "w",
+      START + 30_000,
+      ["g"],
+      "g",
+      ...offerParams("", 30_000, 0, []),
+    ];
 
     await client.query("BEGIN");
     const explained = await client.query(

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import type { Storage, StorageSignal } from "../../src/storage/contract.js";
-import { Handovers, HOLD_MS, OFFER_MS } from "../../src/storage/redis/handovers.js";
+import { HOLD_MS, OFFER_MS, RedisHandovers } from "../../src/storage/redis/handovers.js";
 import { openRedisStorage } from "../../src/storage/redis/index.js";
 import { SignalHub } from "../../src/storage/redis/signals.js";
 import { ManualClock } from "../../src/util/clock.js";
@@ -251,7 +251,7 @@ describe("redis backend: handover messages", () => {
     const hub = new SignalHub("me");
     const heard: StorageSignal[] = [];
     hub.add((signal) => heard.push(signal));
-    const handovers = new Handovers(hub, async () => {});
+    const handovers = new RedisHandovers(hub, async () => {});
 
     const stored = ["a", "name", "default", 0, "[]", 1, 1, 1, null, null, 1, null, "async", null];
     for (const message of [

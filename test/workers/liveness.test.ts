@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { OmniQ, type OmniQConfigInput, type WorkerHealth } from "../../src/index.js";
-import { OFFER_MS } from "../../src/storage/redis/handovers.js";
+import { OFFER_MS } from "../../src/storage/shared/handovers.js";
 import { echo } from "../fixtures/tasks.js";
 import { type PrivateRedis, privateRedis } from "../helpers/redis-server.js";
 import { POSTGRES, POSTGRES_URL, REDIS, skipUnless } from "../helpers/services.js";

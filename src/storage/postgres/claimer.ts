@@ -27,7 +27,8 @@ export class Claimer {
     private readonly statements: Statements,
   ) {}
 
-  async claim(request: ClaimRequest, now: number): Promise<ClaimedTask[]> {
+  /** @param offer - the plain claim's last parameters (see `offerParams` in sql/claim.ts). */
+  async claim(request: ClaimRequest, now: number, offer: unknown[]): Promise<ClaimAnswer> {
     const queues = [...new Set(request.queues)];
     const values = [
       now,
@@ -40,14 +41,13 @@ export class Claimer {
     ];
 
     if (!queues.some((queue) => this.controlled.has(queue))) {
-      const rows = await this.db.rows<ClaimRow>(
-        "claim",
-        this.statements.claim(queues.length),
-        values,
-      );
+      const rows = await this.db.rows<ClaimRow>("claim", this.statements.claim(queues.length), [
+        ...values,
+        ...offer,
+      ]);
       if (rows[0]?.controlled !== true) return claimed(rows);
     }
-    return this.claimControlled(queues, values);
+    return { tasks: await this.claimControlled(queues, values), rehanded: [] };
   }
 
   /** Remembers a control this handle wrote, so that its next claim need not find it out. */
@@ -75,9 +75,19 @@ export class Claimer {
   }
 }
 
+/** What a claim took: its tasks, and the ids of those handed over earlier (see `claimSql`). */
+export interface ClaimAnswer {
+  tasks: ClaimedTask[];
+  rehanded: string[];
+}
+
 /** The tasks of a plain claim's answer, which is one row of nulls when it took none. */
-function claimed(rows: ClaimRow[]): ClaimedTask[] {
-  const tasks: ClaimedTask[] = [];
-  for (const row of rows) if (row.id !== null) tasks.push(toRecord(row) as ClaimedTask);
-  return tasks;
+function claimed(rows: ClaimRow[]): ClaimAnswer {
+  const answer: ClaimAnswer = { tasks: [], rehanded: [] };
+  for (const row of rows) {
+    if (row.id === null) continue;
+    answer.tasks.push(toRecord(row) as ClaimedTask);
+    if (row.rehanded) answer.rehanded.push(row.id);
+  }
+  return answer;
 }

@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { type Clock, type StorageSignal, systemClock } from "../contract.js";
+import { Handovers } from "../shared/handovers.js";
 import { clientConfig, Db, type PoolSettings, toStorageError } from "./db.js";
 import { Listener } from "./listener.js";
 import { migrate } from "./migrate.js";
 import { sqlNames } from "./names.js";
+import { Offers } from "./offers.js";
 import { Statements } from "./statements.js";
 import { PostgresStorage } from "./storage.js";
 import { parsePostgresUrl } from "./url.js";
@@ -65,13 +68,24 @@ export async function openPostgresStorage(
     throw error;
   }
 
+  // Handed-over tasks nobody took go back through the storage, made below.
+  let storage: PostgresStorage | undefined;
+  const handovers = new Handovers(
+    (queue) => deliver(subscribers, { type: "ready", queue }),
+    (leases) => storage?.release(leases) ?? Promise.resolve(),
+  );
+
   let listener: Listener | null = null;
+  let offers: Offers | null = null;
   if (options.listen ?? true) {
+    const taking = new Offers(randomUUID(), handovers);
+    offers = taking;
     listener = new Listener(
       clientConfig(target, settings),
       names,
       { minBackoffMs: 50, maxBackoffMs: 2_000, pingMs: 15_000 },
       (signal) => deliver(subscribers, signal),
+      (message) => taking.receive(message),
     );
     try {
       await listener.start();
@@ -85,7 +99,17 @@ export async function openPostgresStorage(
   const muted = options.recordEvents === false;
   const statements = new Statements(muted ? { ...names, events: names.eventsMuted } : names);
   const clock = options.clock ?? systemClock;
-  return new PostgresStorage({ db, names, statements, clock, listener, subscribers });
+  storage = new PostgresStorage({
+    db,
+    names,
+    statements,
+    clock,
+    listener,
+    subscribers,
+    handovers,
+    offers,
+  });
+  return storage;
 }
 
 /** Hands a signal to every subscriber; one that throws does not stop the others. */

@@ -38,6 +38,8 @@ export class Listener {
     private readonly names: SqlNames,
     private readonly settings: ListenerSettings,
     private readonly deliver: (signal: StorageSignal) => void,
+    /** Takes a handover message, without its first letter (see sql/handover.ts). */
+    private readonly handover: (message: string) => void = () => {},
   ) {}
 
   /** Connects and LISTENs; rejects if the first connection fails. */
@@ -82,6 +84,10 @@ export class Listener {
 
   private onNotification(message: pg.Notification): void {
     if (message.payload === undefined) return;
+    if (message.payload[0] === "h") {
+      this.handover(message.payload.slice(1));
+      return;
+    }
 
     let signal: StorageSignal | null;
     try {

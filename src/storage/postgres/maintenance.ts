@@ -3,7 +3,14 @@ import type { Query } from "./db.js";
 import { ms } from "./rows.js";
 import type { Statements } from "./statements.js";
 
-/** `Storage.maintain`: four statements, each its own transaction. */
+/** Offers that lapsed this long ago are deleted; a live worker renews its own long before. */
+const LAPSED_OFFER_MS = 60_000;
+
+/**
+ * `Storage.maintain`: five statements, each its own transaction; the last
+ * drops the offers that lapsed a while ago (see sql/handover.ts), which a
+ * worker that died leaves behind.
+ */
 export async function maintain(
   query: Query,
   statements: Statements,
@@ -22,6 +29,8 @@ export async function maintain(
     now,
     ms(options.eventTtlMs),
   ]);
+  // No handle has the empty id: only lapsed offers go.
+  await query("maintain", statements.withdrawOffers, ["", now - LAPSED_OFFER_MS]);
 
   return {
     leasesExpired: leases?.expired ?? 0,

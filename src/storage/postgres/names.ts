@@ -25,6 +25,8 @@ export interface SqlNames {
   queueControls: string;
   /** The scheduler's records, each under a version. */
   schedules: string;
+  /** Claims that found nothing and wait for an enqueue; see sql/handover.ts. */
+  offers: string;
   migrations: string;
   /** The LISTEN/NOTIFY channel, as a quoted identifier for LISTEN. */
   channelIdent: string;
@@ -45,6 +47,7 @@ export function sqlNames(schema: string): SqlNames {
     eventStore: `${s}.event_store`,
     queueControls: `${s}.queue_controls`,
     schedules: `${s}.schedules`,
+    offers: `${s}.offers`,
     migrations: `${s}.migrations`,
     channelIdent: `"${channel}"`,
     channelLiteral: `'${channel}'`,

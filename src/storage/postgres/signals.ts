@@ -11,6 +11,9 @@ import type { SqlNames } from "./names.js";
  *   r<queue>         a task is ready in <queue>
  *   f<JSON string[]> these tasks reached a final state
  *   c<id>            cancellation of a running task was asked for
+ *   h<JSON>          a task handed to one handle's waiting claim (see
+ *                    sql/handover.ts); not a signal, the listener passes
+ *                    it to its handle
  */
 
 // A NOTIFY payload must stay under 8,000 bytes; ids are sent in groups of

@@ -10,6 +10,7 @@ import { enqueueKeyedSql, heldKeysSql } from "./sql/enqueue-keyed.js";
 import { eventsSinceSql, lastEventSeqSql, taskEventsSql } from "./sql/events.js";
 import { expireLeasesSql } from "./sql/expire-leases.js";
 import { expireTasksSql } from "./sql/expire-tasks.js";
+import { handoverEnqueueSql, withdrawOffersSql } from "./sql/handover.js";
 import { heartbeatSql } from "./sql/heartbeat.js";
 import { countTasksSql } from "./sql/list.js";
 import { getOutcomesSql, getTaskSql } from "./sql/lookup.js";
@@ -40,6 +41,9 @@ export class Statements implements EnqueueStatements {
   readonly heldKeys: Statement;
   /** The enqueue statements unnamed, for the application's own connection. */
   readonly enqueueUnnamed: EnqueueStatements;
+  /** The enqueue statements for one task, which may hand it to a waiting claim (sql/handover.ts). */
+  readonly enqueueOne: EnqueueStatements;
+  readonly withdrawOffers: Statement;
   readonly heartbeat: Statement;
   readonly settle: Statement;
   /** `settle` for a batch without retries. */
@@ -86,6 +90,12 @@ export class Statements implements EnqueueStatements {
       enqueueKeyed: { name: "", text: this.enqueueKeyed.text },
       heldKeys: { name: "", text: this.heldKeys.text },
     };
+    this.enqueueOne = {
+      enqueue: make("enqueue_one", handoverEnqueueSql),
+      enqueueKeyed: this.enqueueKeyed,
+      heldKeys: this.heldKeys,
+    };
+    this.withdrawOffers = make("withdraw_offers", withdrawOffersSql);
     this.heartbeat = make("heartbeat", heartbeatSql);
     this.settle = make("settle", (n) => settleSql(n, true));
     this.settleFinal = make("settle_final", (n) => settleSql(n, false));

@@ -23,6 +23,7 @@ import type {
   TaskFilter,
   TaskOutcome,
 } from "../contract.js";
+import type { Handovers } from "../shared/handovers.js";
 import { OutcomeBatcher } from "../shared/outcome-batcher.js";
 import { Claimer } from "./claimer.js";
 import { readControls, writeControl } from "./controls.js";
@@ -33,6 +34,7 @@ import { heartbeat, settle } from "./leases.js";
 import type { Listener } from "./listener.js";
 import { maintain } from "./maintenance.js";
 import type { SqlNames } from "./names.js";
+import type { Offers } from "./offers.js";
 import {
   type EventRow,
   errorText,
@@ -43,6 +45,7 @@ import {
   toRecord,
 } from "./rows.js";
 import * as schedules from "./schedules.js";
+import { offerParams } from "./sql/claim.js";
 import { type CountRow, listTasksParams, listTasksSql } from "./sql/list.js";
 import type { OutcomeRow } from "./sql/lookup.js";
 import type { Statements } from "./statements.js";
@@ -57,6 +60,10 @@ export interface PostgresParts {
   listener: Listener | null;
   /** Where the listener's signals go; the storage fans them out to subscribers. */
   subscribers: Set<(signal: StorageSignal) => void>;
+  /** Tasks handed to this handle's waiting claims, kept for their owners' next claims. */
+  handovers: Handovers;
+  /** This handle's offers; null without a listener, which their handovers would need. */
+  offers: Offers | null;
 }
 
 /**
@@ -77,9 +84,16 @@ export class PostgresStorage implements Storage {
     this.claimer = new Claimer(parts.db, parts.statements);
   }
 
+  /** One task may go straight to a waiting claim (see sql/handover.ts); a batch waits to be claimed. */
   enqueue(tasks: readonly NewTask[]): Promise<string[]> {
     const run: RunStatement = (statement, values) => this.rows("enqueue", statement, values);
-    return runEnqueue(run, this.parts.statements, tasks, this.now());
+    const { statements } = this.parts;
+    return runEnqueue(
+      run,
+      tasks.length === 1 ? statements.enqueueOne : statements,
+      tasks,
+      this.now(),
+    );
   }
 
   /**
@@ -103,12 +117,34 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  /**
+   * Tasks an enqueue already handed to this owner come first, without a
+   * round trip; otherwise the claim statement runs, and leaves an offer
+   * when it finds nothing. Handovers that came during its round trip are
+   * older than what it claimed, and go first.
+   */
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0) {
       return [];
     }
     this.checkOpen();
-    return this.claimer.claim(request, this.now());
+    const { handovers, offers } = this.parts;
+    const { owner, limit } = request;
+    const handed = handovers.take(owner, limit);
+    if (handed.length > 0) return handed;
+
+    const now = this.now();
+    const until = offers?.untilFor(owner, now) ?? 0;
+    const heard = offers?.heard(owner) ?? [];
+    const answer = await this.claimer.claim(
+      request,
+      now,
+      offerParams(offers?.origin ?? "", ms(request.leaseMs), until, heard),
+    );
+    const claimed = offers ? offers.claimed(owner, answer, until, heard) : answer.tasks;
+    if (!handovers.has(owner)) return claimed;
+    handovers.keep(owner, claimed);
+    return handovers.take(owner, limit);
   }
 
   heartbeat(leases: readonly Lease[], leaseMs: number): Promise<HeartbeatReply> {
@@ -121,11 +157,8 @@ export class PostgresStorage implements Storage {
   }
 
   async release(leases: readonly Lease[]): Promise<void> {
-    if (leases.length === 0) return;
-    await this.rows("release", this.parts.statements.release, [
-      leases.map((l) => l.id),
-      leases.map((l) => l.token),
-    ]);
+    this.checkOpen();
+    await this.releaseLeases(leases);
   }
 
   async cancel(id: string, reason: string): Promise<CancelOutcome> {
@@ -273,13 +306,32 @@ export class PostgresStorage implements Storage {
     };
   }
 
+  /**
+   * Withdraws this handle's offers, stops listening, and gives back the
+   * tasks handed over that no claim took. A handover whose message was on
+   * its way meanwhile returns when its lease ends.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      const { db, listener, offers, handovers, statements } = this.parts;
       this.parts.subscribers.clear();
-      await this.parts.listener?.close();
-      await this.parts.db.close();
+      if (offers) {
+        await db.rows("close", statements.withdrawOffers, [offers.origin, 0]).catch(() => {});
+        offers.clear();
+      }
+      await listener?.close();
+      await this.releaseLeases(handovers.takeAll()).catch(() => {});
+      await db.close();
     })();
     return this.closing;
+  }
+
+  private async releaseLeases(leases: readonly Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    await this.parts.db.rows("release", this.parts.statements.release, [
+      leases.map((l) => l.id),
+      leases.map((l) => l.token),
+    ]);
   }
 
   private now(): number {

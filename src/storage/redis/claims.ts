@@ -1,7 +1,7 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { ClaimRequest, Settlement } from "../contract.js";
+import { type Handovers, OFFER_MS } from "../shared/handovers.js";
 import type { ScriptArg } from "./connection.js";
-import { type Handovers, OFFER_MS } from "./handovers.js";
 import { type ClaimedMeta, claimedRecord, type StoredTask } from "./hash.js";
 import { outcomeEntry } from "./signals.js";
 

@@ -1,128 +1,27 @@
 import type { ClaimedTask } from "../../task/record.js";
 import type { Lease } from "../contract.js";
+import { Handovers } from "../shared/handovers.js";
 import { type ClaimedEntry, claimedRecord } from "./hash.js";
 import type { SignalHub } from "./signals.js";
 
-/**
- * How long an offer stands after a claim that found nothing, in the clock's
- * ms: longer than a worker's usual poll (200 ms), so that an idle worker
- * renews it before it lapses.
- */
-export const OFFER_MS = 1_000;
-
-/** Handed-over tasks that no claim takes within this many ms are handed back. */
-export const HOLD_MS = 1_000;
+export { HOLD_MS, OFFER_MS } from "../shared/handovers.js";
 
 /** Values per task in a claimed entry (see `ClaimedEntry`). */
 const ENTRY_WIDTH = 7;
 
-interface Held {
-  task: ClaimedTask;
-  since: number;
-}
-
 /**
- * Tasks that enqueues leased to this handle's waiting claims (see
- * scripts/offers.ts), kept until the owner's next claim takes them: that
- * claim needs no round trip. A handover also wakes the owner with a ready
- * signal for each queue it brings. Tasks nobody takes in time go back to
- * their queues, so a worker that stopped meanwhile strands nothing.
+ * The shared keeping of handed-over tasks (see shared/handovers.ts), fed
+ * with the messages the Redis scripts write (see scripts/offers.ts).
  */
-export class Handovers {
-  private readonly held = new Map<string, Held[]>();
-  /** Owners whose last claim found nothing: an offer of theirs may stand. */
-  private readonly offering = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly hub: SignalHub,
-    private readonly giveBack: (leases: Lease[]) => Promise<void>,
-  ) {}
+export class RedisHandovers extends Handovers {
+  constructor(hub: SignalHub, giveBack: (leases: Lease[]) => Promise<void>) {
+    super((queue) => hub.announce({ type: "ready", queue }), giveBack);
+  }
 
   /** Reads one handover message; a malformed one is dropped (its leases run out). */
   receive(message: string): void {
     const handed = parseHandover(message);
-    if (!handed) return;
-
-    this.keep(handed.owner, handed.tasks);
-
-    for (const queue of new Set(handed.tasks.map((task) => task.queue))) {
-      this.hub.announce({ type: "ready", queue });
-    }
-  }
-
-  /** True when tasks handed to `owner` wait here. */
-  has(owner: string): boolean {
-    return this.held.has(owner);
-  }
-
-  /** Keeps tasks leased to `owner` behind those already kept, for its next claims. */
-  keep(owner: string, tasks: readonly ClaimedTask[]): void {
-    if (tasks.length === 0) return;
-    const list = this.held.get(owner) ?? [];
-    const since = Date.now();
-    for (const task of tasks) list.push({ task, since });
-    this.held.set(owner, list);
-    this.arm();
-  }
-
-  /** Up to `limit` of the tasks handed to `owner`, oldest first, taken out of keeping. */
-  take(owner: string, limit: number): ClaimedTask[] {
-    const list = this.held.get(owner);
-    if (!list) return [];
-    const taken = list.splice(0, limit);
-    if (list.length === 0) this.held.delete(owner);
-    return taken.map((entry) => entry.task);
-  }
-
-  /** True when an offer of `owner`'s may stand, so its next claim withdraws it first. */
-  mayBeOffering(owner: string): boolean {
-    return this.offering.has(owner);
-  }
-
-  /** Notes what a claim of `owner`'s left behind: an offer when it found nothing. */
-  claimed(owner: string, found: number): void {
-    if (found === 0) this.offering.add(owner);
-    else this.offering.delete(owner);
-  }
-
-  /** Owners that may have an offer standing, for withdrawing them on close. */
-  offeringOwners(): string[] {
-    return [...this.offering];
-  }
-
-  /** Takes out everything still kept, as leases: for a handle that closes. */
-  takeAll(): Lease[] {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    return this.expire(Infinity);
-  }
-
-  private arm(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const leases = this.expire(Date.now() - HOLD_MS);
-      // A failed hand-back leaves the leases to run out; maintain returns the tasks.
-      if (leases.length > 0) this.giveBack(leases).catch(() => {});
-      if (this.held.size > 0) this.arm();
-    }, HOLD_MS);
-    this.timer.unref();
-  }
-
-  /** Takes out the tasks kept since `before` or earlier, as leases. */
-  private expire(before: number): Lease[] {
-    const leases: Lease[] = [];
-    for (const [owner, list] of this.held) {
-      const keep: Held[] = [];
-      for (const entry of list) {
-        if (entry.since > before) keep.push(entry);
-        else leases.push({ id: entry.task.id, token: entry.task.token });
-      }
-      if (keep.length === 0) this.held.delete(owner);
-      else this.held.set(owner, keep);
-    }
-    return leases;
+    if (handed) this.hand(handed.owner, handed.tasks);
   }
 }
 

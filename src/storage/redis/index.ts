@@ -3,7 +3,7 @@ import type { StorageError } from "../../errors.js";
 import { type Clock, type Storage, systemClock } from "../contract.js";
 import { createClient, storageError } from "./connection.js";
 import { Deadlines } from "./deadlines.js";
-import { Handovers } from "./handovers.js";
+import { RedisHandovers } from "./handovers.js";
 import { Inbox } from "./inbox.js";
 import { listen, SignalHub } from "./signals.js";
 import { RedisStorage } from "./storage.js";
@@ -93,7 +93,10 @@ export async function openRedisStorage(
   const hub = new SignalHub(origin);
   // Tasks nobody takes go back through the storage, made below.
   let storage: RedisStorage | undefined;
-  const handovers = new Handovers(hub, (leases) => storage?.release(leases) ?? Promise.resolve());
+  const handovers = new RedisHandovers(
+    hub,
+    (leases) => storage?.release(leases) ?? Promise.resolve(),
+  );
 
   // Listening starts before open() returns, so no signal sent after it is missed.
   try {

@@ -29,7 +29,7 @@ import type { ScriptContext } from "./context.js";
 import { purge, requeue } from "./dead-letters.js";
 import type { Deadlines } from "./deadlines.js";
 import { enqueueArgs, enqueuedIds } from "./enqueue.js";
-import type { Handovers } from "./handovers.js";
+import type { RedisHandovers } from "./handovers.js";
 import type { Inbox } from "./inbox.js";
 import { Inspector } from "./inspect.js";
 import { maintain } from "./maintain.js";
@@ -51,7 +51,7 @@ export interface RedisParts {
   /** False where the handle was opened with `recordEvents: false`. */
   recordEvents: boolean;
   hub: SignalHub;
-  handovers: Handovers;
+  handovers: RedisHandovers;
   inbox: Inbox;
   deadlines: Deadlines;
 }

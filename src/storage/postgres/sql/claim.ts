@@ -34,19 +34,66 @@ import { prefixed, TASK_COLUMNS, type TaskRow } from "../rows.js";
  * nothing answers one row of nulls. A control committed after this
  * statement's snapshot is not seen: the claim counts as made before it.
  *
+ * Claims that wait (see sql/handover.ts): a claim that takes nothing
+ * leaves an offer for its owner, which an enqueue may serve; one that takes
+ * something withdraws its owner's offer. The caller asks for an offer only
+ * when its last one is near its end, so an idle worker's polls do not
+ * write one each. Every claim also takes the tasks handed to its owner
+ * that its handle has not heard of (`rehanded`): their messages were lost.
+ * Those the handle did hear of (it says which) are only unmarked.
+ *
  * Parameters: $1 now, $2 worker types, $3 limit, $4 owner, $5 lease expiry,
- * $6 the queues in order, then $7… one queue per branch.
+ * $6 the queues in order, then $7… one queue per branch, then the
+ * parameters of `offerParams`.
  */
 export function claimSql(n: SqlNames, queueCount: number): string {
+  const [origin, leaseMs, until, heard] = [7, 8, 9, 10].map((i) => `$${i + queueCount}`);
   return `
   WITH controls AS (
     SELECT EXISTS (
       SELECT 1 FROM ${n.queueControls} WHERE queue = ANY ($6::text[])
     ) AS controlled
   ),
-  ${claimCtes(n, queueCount, () => "$3", "AND NOT (SELECT controlled FROM controls)")}
-  SELECT controls.controlled, ${TASK_COLUMNS}
-  FROM controls LEFT JOIN claimed ON true ${CLAIM_ORDER}`;
+  ${claimCtes(n, queueCount, () => "$3", "AND NOT (SELECT controlled FROM controls)")},
+  rehanded AS (
+    UPDATE ${n.tasks} SET handed = false
+    WHERE lease_owner = $4 AND handed AND state = 'running' AND token = 1
+      AND NOT (SELECT controlled FROM controls)
+    RETURNING seq, ${TASK_COLUMNS}, id = ANY (${heard}::text[]) AS heard
+  ),
+  got AS (
+    SELECT *, false AS rehanded FROM claimed
+    UNION ALL
+    SELECT seq, ${TASK_COLUMNS}, true FROM rehanded WHERE NOT heard
+  ),
+  withdrawn AS (
+    DELETE FROM ${n.offers} WHERE owner = $4 AND EXISTS (SELECT 1 FROM got)
+  ),
+  offered AS (
+    INSERT INTO ${n.offers} (owner, origin, queues, workers, lease_ms, until)
+    SELECT $4, ${origin}, $6::text[], $2::text[], ${leaseMs}, ${until}::bigint
+    WHERE ${until}::bigint > 0 AND NOT EXISTS (SELECT 1 FROM got)
+      AND NOT (SELECT controlled FROM controls)
+    ON CONFLICT (owner) DO UPDATE SET origin = EXCLUDED.origin, queues = EXCLUDED.queues,
+      workers = EXCLUDED.workers, lease_ms = EXCLUDED.lease_ms, until = EXCLUDED.until
+  )
+  SELECT controls.controlled, got.rehanded, ${TASK_COLUMNS}
+  FROM controls LEFT JOIN got ON true ${CLAIM_ORDER}`;
+}
+
+/**
+ * The claim statement's last parameters: the handle's id, the lease length
+ * in ms and when an offer made now ends (0: make none), for the offer it
+ * may leave; and the ids of the tasks handed to the owner that the handle
+ * heard of since its last claim.
+ */
+export function offerParams(
+  origin: string,
+  leaseMs: number,
+  until: number,
+  heard: readonly string[],
+): unknown[] {
+  return [origin, leaseMs, until, heard];
 }
 
 /**
@@ -93,8 +140,11 @@ export function claimCtes(
   )`;
 }
 
-/** What the claim statement answers: a claimed task, or all nulls when it took none. */
-export type ClaimRow = { controlled: boolean } & (TaskRow | NullRow);
+/**
+ * What the claim statement answers: a claimed task, or all nulls when it
+ * took none; `rehanded` for a task handed over earlier (see `claimSql`).
+ */
+export type ClaimRow = { controlled: boolean; rehanded: boolean | null } & (TaskRow | NullRow);
 
 type NullRow = { [K in keyof TaskRow]: null };
 

@@ -19,16 +19,7 @@ import { notifyReadySql } from "../signals.js";
  */
 export function enqueueSql(n: SqlNames): string {
   return `
-  WITH input AS (
-    SELECT * FROM unnest(
-      $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::bigint[], $8::bigint[],
-      $9::integer[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[]
-    ) WITH ORDINALITY AS i(id, name, queue, priority, payload, run_at, created_at, max_attempts,
-      timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, ord)
-  ),
-  clash AS (
-    SELECT id FROM ${n.finished} WHERE id = ANY ($2::text[]) LIMIT 1
-  ),
+  ${enqueueInputSql(n)},
   inserted AS (
     INSERT INTO ${n.tasks} (id, name, queue, priority, payload, run_at, created_at, max_attempts,
       timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, state)
@@ -46,6 +37,24 @@ export function enqueueSql(n: SqlNames): string {
   ),
   signalled AS (${notifyReadySql(n, "inserted")})
   SELECT (SELECT id FROM clash) AS clash, (SELECT count(*) FROM signalled) AS signals`;
+}
+
+/**
+ * The CTEs every plain enqueue starts with: `input`, the tasks from the
+ * parameters (see `enqueueParams`), and `clash`, an id of theirs already
+ * finished; no comma after the last.
+ */
+export function enqueueInputSql(n: SqlNames): string {
+  return `WITH input AS (
+    SELECT * FROM unnest(
+      $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::bigint[], $8::bigint[],
+      $9::integer[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[]
+    ) WITH ORDINALITY AS i(id, name, queue, priority, payload, run_at, created_at, max_attempts,
+      timeout_ms, expires_at, result_ttl_ms, backoff, worker, module, ord)
+  ),
+  clash AS (
+    SELECT id FROM ${n.finished} WHERE id = ANY ($2::text[]) LIMIT 1
+  )`;
 }
 
 /** What the statement answers: the id already finished, if any (then nothing was stored). */

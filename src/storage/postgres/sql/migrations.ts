@@ -186,4 +186,23 @@ export const MIGRATIONS: readonly ((n: SqlNames) => string)[] = [
     data    text    NOT NULL
   );
   `,
+  // Version 4: claims that wait (see sql/handover.ts). `offers` holds one
+  // row per worker whose last claim found nothing, while it stands: an
+  // enqueue of one task its queues could take leases the task to that
+  // worker in the same statement. A few rows at most, one per idle worker:
+  // no index but the key. `handed` marks a task leased that way until its
+  // owner's next claim has seen it; the partial index holds those few.
+  (n) => `
+  ALTER TABLE ${n.tasks} ADD COLUMN handed boolean NOT NULL DEFAULT false;
+  CREATE INDEX tasks_handed ON ${n.tasks} (lease_owner) WHERE handed;
+
+  CREATE TABLE ${n.offers} (
+    owner    text   PRIMARY KEY,
+    origin   text   NOT NULL,
+    queues   text[] NOT NULL,
+    workers  text[] NOT NULL,
+    lease_ms bigint NOT NULL,
+    until    bigint NOT NULL
+  );
+  `,
 ];
