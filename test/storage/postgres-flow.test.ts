@@ -11,7 +11,7 @@ import type { QueueControl } from "../../src/storage/contract.js";
 import { openPostgresStorage } from "../../src/storage/postgres/index.js";
 import { SCHEMA_VERSION } from "../../src/storage/postgres/migrate.js";
 import { sqlNames } from "../../src/storage/postgres/names.js";
-import { claimSql, offerParams } from "../../src/storage/postgres/sql/claim.js";
+import { claimSql } from "../../src/storage/postgres/sql/claim.js";
 import { heldKeysSql } from "../../src/storage/postgres/sql/enqueue-keyed.js";
 import { MIGRATIONS } from "../../src/storage/postgres/sql/migrations.js";
 import { ManualClock } from "../../src/util/clock.js";
@@ -189,16 +189,7 @@ describe("postgres: keys, dependencies and controls beyond the contract", { skip
     await storage.enqueue(newTasks(3, "g", { queue: "g" }));
     await storage.setQueueControl("g", { ...open, concurrency: 10 });
     const client = await connect();
-    const values = [
-      START,
-      ["async"],
-      10,
-      "w",
-      START + 30_000,
-      ["g"],
-      "g",
-      ...offerParams("", 30_000, 0, []),
-    ];
+    const values = [START, ["async"], 10, "w", START + 30_000, ["g"], "g"];
 
     await client.query("BEGIN");
     const explained = await client.query(

@@ -161,10 +161,9 @@ describe("postgres backend: claims that wait", { skip }, () => {
   });
 
   test("a handover whose message never came is returned by the owner's next claim, once", async () => {
-    const { store, producer } = await handles();
-    // A handle that does not listen hears no handover; its claims still leave offers
-    // for another handle's origin, here one that listens nowhere.
-    const deaf = await store.open({ listen: false });
+    const { store, worker, producer } = await handles();
+    // An offer of the worker's owner naming a handle that listens nowhere:
+    // the message goes to no one, as if the worker's connection had dropped.
     await query(
       store,
       `INSERT INTO $schema.offers VALUES ('w', 'nobody', '{default}', '{async}', 30000, ${START + 1_000})`,
@@ -173,10 +172,25 @@ describe("postgres backend: claims that wait", { skip }, () => {
     await producer.enqueue([newTask({ id: "lost" })]);
     assert.equal((await producer.getTask("lost"))?.state, "running");
 
-    const [found] = await deaf.claim(claimRequest({ owner: "w" }));
+    const [found] = await worker.claim(claimRequest({ owner: "w" }));
     assert.equal(found?.id, "lost");
     assert.equal(found?.token, 1);
-    assert.deepEqual(await deaf.claim(claimRequest({ owner: "w" })), []);
+    assert.deepEqual(await worker.claim(claimRequest({ owner: "w" })), []);
+  });
+
+  test("a worker whose last claim took tasks leaves no offer until a claim finds nothing", async () => {
+    const { store, worker, producer } = await handles();
+    await producer.enqueue([newTask({ id: "a" }), newTask({ id: "b" })]);
+    const offers = async () => (await query(store, "SELECT owner FROM $schema.offers")).rowCount;
+
+    assert.equal((await worker.claim(claimRequest({ owner: "w", limit: 1 })))[0]?.id, "a");
+    assert.equal(await offers(), 0);
+    assert.equal((await worker.claim(claimRequest({ owner: "w", limit: 1 })))[0]?.id, "b");
+    // Found nothing, but its last claim took a task: this one claims without an offer.
+    assert.deepEqual(await worker.claim(claimRequest({ owner: "w", limit: 1 })), []);
+    assert.equal(await offers(), 0);
+    assert.deepEqual(await worker.claim(claimRequest({ owner: "w", limit: 1 })), []);
+    assert.equal(await offers(), 1);
   });
 
   test("a handover heard by message is not returned again by a claim", async () => {

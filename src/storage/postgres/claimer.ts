@@ -27,8 +27,11 @@ export class Claimer {
     private readonly statements: Statements,
   ) {}
 
-  /** @param offer - the plain claim's last parameters (see `offerParams` in sql/claim.ts). */
-  async claim(request: ClaimRequest, now: number, offer: unknown[]): Promise<ClaimAnswer> {
+  /**
+   * @param offer - the last parameters of the claim that leaves an offer
+   *   (see `offerParams` in sql/claim.ts); null for the claim that does not.
+   */
+  async claim(request: ClaimRequest, now: number, offer: unknown[] | null): Promise<ClaimAnswer> {
     const queues = [...new Set(request.queues)];
     const values = [
       now,
@@ -41,10 +44,13 @@ export class Claimer {
     ];
 
     if (!queues.some((queue) => this.controlled.has(queue))) {
-      const rows = await this.db.rows<ClaimRow>("claim", this.statements.claim(queues.length), [
-        ...values,
-        ...offer,
-      ]);
+      const rows = await this.db.rows<ClaimRow>(
+        "claim",
+        offer
+          ? this.statements.claimWithOffers(queues.length)
+          : this.statements.claim(queues.length),
+        offer ? [...values, ...offer] : values,
+      );
       if (rows[0]?.controlled !== true) return claimed(rows);
     }
     return { tasks: await this.claimControlled(queues, values), rehanded: [] };

@@ -28,6 +28,8 @@ const RECOVERED_MS = 10 * 60_000;
  */
 export class Offers {
   private readonly standing = new Map<string, number>();
+  /** Owners whose last claim took tasks: their next claim leaves no offer. */
+  private readonly busy = new Set<string>();
   /** Per owner, tasks heard of by message and not yet unmarked by a claim. */
   private readonly heardOf = new Map<string, Set<string>>();
   /** Tasks claims found before their message came, with when. */
@@ -38,6 +40,11 @@ export class Offers {
     readonly origin: string,
     private readonly handovers: Handovers,
   ) {}
+
+  /** False while `owner`'s last claim took tasks: no offer stands, and none is wanted yet. */
+  wanted(owner: string): boolean {
+    return !this.busy.has(owner);
+  }
 
   /** When an offer made by a claim of `owner`'s at `now` should end; 0 for none. */
   untilFor(owner: string, now: number): number {
@@ -60,8 +67,13 @@ export class Offers {
     until: number,
     heard: readonly string[],
   ): ClaimedTask[] {
-    if (answer.tasks.length > 0) this.standing.delete(owner);
-    else if (until > 0) this.standing.set(owner, until);
+    if (answer.tasks.length > 0) {
+      this.standing.delete(owner);
+      this.busy.add(owner);
+    } else {
+      this.busy.delete(owner);
+      if (until > 0) this.standing.set(owner, until);
+    }
 
     const known = this.heardOf.get(owner);
     for (const id of heard) known?.delete(id);
@@ -92,6 +104,7 @@ export class Offers {
   /** Forgets every offer: the handle closes, and withdraws them. */
   clear(): void {
     this.standing.clear();
+    this.busy.clear();
     this.heardOf.clear();
     this.recovered.clear();
   }

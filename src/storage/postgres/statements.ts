@@ -74,6 +74,7 @@ export class Statements implements EnqueueStatements {
   readonly purgeResults: Statement;
   readonly purgeEvents: Statement;
   private readonly claims = new Map<number, Statement>();
+  private readonly offeringClaims = new Map<number, Statement>();
   private readonly controlledClaims = new Map<number, Statement>();
 
   constructor(private readonly names: SqlNames) {
@@ -131,6 +132,14 @@ export class Statements implements EnqueueStatements {
     return cached(this.claims, queueCount, () => ({
       name: `omniq_claim_${queueCount}`,
       text: claimSql(this.names, queueCount),
+    }));
+  }
+
+  /** The claim statement that also leaves or withdraws an offer (see sql/claim.ts). */
+  claimWithOffers(queueCount: number): Statement {
+    return cached(this.offeringClaims, queueCount, () => ({
+      name: `omniq_claim_offering_${queueCount}`,
+      text: claimSql(this.names, queueCount, true),
     }));
   }
 

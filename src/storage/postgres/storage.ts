@@ -120,8 +120,9 @@ export class PostgresStorage implements Storage {
   /**
    * Tasks an enqueue already handed to this owner come first, without a
    * round trip; otherwise the claim statement runs, and leaves an offer
-   * when it finds nothing. Handovers that came during its round trip are
-   * older than what it claimed, and go first.
+   * when it finds nothing (unless the owner's last claim took tasks: see
+   * sql/claim.ts). Handovers that came during its round trip are older
+   * than what it claimed, and go first.
    */
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
     if (request.limit <= 0 || request.queues.length === 0 || request.workers.length === 0) {
@@ -134,14 +135,20 @@ export class PostgresStorage implements Storage {
     if (handed.length > 0) return handed;
 
     const now = this.now();
-    const until = offers?.untilFor(owner, now) ?? 0;
-    const heard = offers?.heard(owner) ?? [];
-    const answer = await this.claimer.claim(
-      request,
-      now,
-      offerParams(offers?.origin ?? "", ms(request.leaseMs), until, heard),
-    );
-    const claimed = offers ? offers.claimed(owner, answer, until, heard) : answer.tasks;
+    if (!offers?.wanted(owner)) {
+      const answer = await this.claimer.claim(request, now, null);
+      return this.behindHanded(owner, limit, offers?.claimed(owner, answer, 0, []) ?? answer.tasks);
+    }
+    const until = offers.untilFor(owner, now);
+    const heard = offers.heard(owner);
+    const params = offerParams(offers.origin, ms(request.leaseMs), until, heard);
+    const answer = await this.claimer.claim(request, now, params);
+    return this.behindHanded(owner, limit, offers.claimed(owner, answer, until, heard));
+  }
+
+  /** Up to `limit` tasks: those handed to `owner` meanwhile, which are older, then `claimed`. */
+  private behindHanded(owner: string, limit: number, claimed: ClaimedTask[]): ClaimedTask[] {
+    const { handovers } = this.parts;
     if (!handovers.has(owner)) return claimed;
     handovers.keep(owner, claimed);
     return handovers.take(owner, limit);

@@ -34,27 +34,37 @@ import { prefixed, TASK_COLUMNS, type TaskRow } from "../rows.js";
  * nothing answers one row of nulls. A control committed after this
  * statement's snapshot is not seen: the claim counts as made before it.
  *
- * Claims that wait (see sql/handover.ts): a claim that takes nothing
- * leaves an offer for its owner, which an enqueue may serve; one that takes
- * something withdraws its owner's offer. The caller asks for an offer only
- * when its last one is near its end, so an idle worker's polls do not
- * write one each. Every claim also takes the tasks handed to its owner
- * that its handle has not heard of (`rehanded`): their messages were lost.
- * Those the handle did hear of (it says which) are only unmarked.
+ * Claims that wait (see sql/handover.ts), in the statement `withOffers`
+ * builds: a claim that takes nothing leaves an offer for its owner, which
+ * an enqueue may serve; one that takes something withdraws its owner's
+ * offer. The caller asks for an offer only when its last one is near its
+ * end, so an idle worker's polls do not write one each. Such a claim also
+ * takes the tasks handed to its owner that its handle has not heard of
+ * (`rehanded`): their messages were lost. Those the handle did hear of (it
+ * says which) are only unmarked. A worker whose last claim took tasks
+ * stands no offer and is handed nothing, and claims without these parts,
+ * which would cost each claim of a busy worker a fifth more.
  *
  * Parameters: $1 now, $2 worker types, $3 limit, $4 owner, $5 lease expiry,
- * $6 the queues in order, then $7… one queue per branch, then the
- * parameters of `offerParams`.
+ * $6 the queues in order, then $7… one queue per branch, then, with
+ * offers, the parameters of `offerParams`.
  */
-export function claimSql(n: SqlNames, queueCount: number): string {
-  const [origin, leaseMs, until, heard] = [7, 8, 9, 10].map((i) => `$${i + queueCount}`);
-  return `
+export function claimSql(n: SqlNames, queueCount: number, withOffers = false): string {
+  const head = `
   WITH controls AS (
     SELECT EXISTS (
       SELECT 1 FROM ${n.queueControls} WHERE queue = ANY ($6::text[])
     ) AS controlled
   ),
-  ${claimCtes(n, queueCount, () => "$3", "AND NOT (SELECT controlled FROM controls)")},
+  ${claimCtes(n, queueCount, () => "$3", "AND NOT (SELECT controlled FROM controls)")}`;
+  if (!withOffers) {
+    return `${head}
+  SELECT controls.controlled, false AS rehanded, ${TASK_COLUMNS}
+  FROM controls LEFT JOIN claimed ON true ${CLAIM_ORDER}`;
+  }
+
+  const [origin, leaseMs, until, heard] = [7, 8, 9, 10].map((i) => `$${i + queueCount}`);
+  return `${head},
   rehanded AS (
     UPDATE ${n.tasks} SET handed = false
     WHERE lease_owner = $4 AND handed AND state = 'running' AND token = 1
