@@ -134,10 +134,14 @@ export class PostgresStorage implements Storage {
     const handed = handovers.take(owner, limit);
     if (handed.length > 0) return handed;
 
-    const now = this.now();
+    let now = this.now();
     if (!offers?.wanted(owner)) {
       const answer = await this.claimer.claim(request, now, null);
-      return this.behindHanded(owner, limit, offers?.claimed(owner, answer, 0, []) ?? answer.tasks);
+      const claimed = offers?.claimed(owner, answer, 0, []) ?? answer.tasks;
+      // A worker that just ran dry claims again at once, leaving an offer:
+      // it may wait a whole poll before it claims next.
+      if (claimed.length > 0 || !offers) return this.behindHanded(owner, limit, claimed);
+      now = this.now();
     }
     const until = offers.untilFor(owner, now);
     const heard = offers.heard(owner);

@@ -43,7 +43,8 @@ import { prefixed, TASK_COLUMNS, type TaskRow } from "../rows.js";
  * (`rehanded`): their messages were lost. Those the handle did hear of (it
  * says which) are only unmarked. A worker whose last claim took tasks
  * stands no offer and is handed nothing, and claims without these parts,
- * which would cost each claim of a busy worker a fifth more.
+ * which would cost each claim of a busy worker a fifth more; when such a
+ * claim finds nothing, the worker claims again at once with them.
  *
  * Parameters: $1 now, $2 worker types, $3 limit, $4 owner, $5 lease expiry,
  * $6 the queues in order, then $7… one queue per branch, then, with
