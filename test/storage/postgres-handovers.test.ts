@@ -1,20 +1,18 @@
 // Claims that wait on PostgreSQL (see src/storage/postgres/sql/handover.ts):
-// a claim that finds nothing leaves an offer, an enqueue of one task leases
-// it to the offering owner in its own statement and sends it by NOTIFY, and
-// the owner's next claim returns it without a round trip. A message that
-// never arrives strands nothing: the owner's next claim finds the task. What
-// is handed over and not taken goes back to its queue.
+// the cases every backend with handovers runs (fixtures/handover-cases.ts),
+// then what PostgreSQL adds: only an enqueue of one task hands over, and
+// only one that nothing waiting should come before and that fits a NOTIFY;
+// a message that never arrives strands nothing, since the owner's next claim
+// finds the task; a busy worker claims without offers.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import type { Storage, StorageSignal } from "../../src/storage/contract.js";
 import { sqlNames } from "../../src/storage/postgres/names.js";
-import { HOLD_MS, OFFER_MS } from "../../src/storage/shared/handovers.js";
+import { OFFER_MS } from "../../src/storage/shared/handovers.js";
 import { ManualClock } from "../../src/util/clock.js";
 import { claimRequest, newTask, START } from "../contract/builders.js";
-import { recordSignals } from "../contract/harness.js";
 import { POSTGRES, POSTGRES_URL, skipUnless } from "../helpers/services.js";
+import { type HandoverStore, handedTo, handoverCases } from "./fixtures/handover-cases.js";
 import { PostgresTestStore } from "./fixtures/postgres-store.js";
 
 const skip = await skipUnless(POSTGRES);
@@ -25,25 +23,14 @@ after(async () => {
 });
 
 /** A worker's handle and a producer's handle on one fresh schema and clock. */
-async function handles(clock = new ManualClock(START)) {
+async function handles(
+  clock = new ManualClock(START),
+): Promise<HandoverStore & { store: PostgresTestStore }> {
   const store = new PostgresTestStore(clock, "handover");
   stores.push(store);
   const worker = await store.open();
   const producer = await store.open();
   return { store, worker, producer, clock };
-}
-
-const readyFor = (queue: string) => (s: StorageSignal) => s.type === "ready" && s.queue === queue;
-
-/** Runs `act` and waits for the ready signal that a handover to `worker`'s handle brings. */
-async function handedTo(worker: Storage, act: () => Promise<unknown>): Promise<void> {
-  const log = recordSignals(worker);
-  try {
-    await act();
-    await log.waitFor(readyFor("default"));
-  } finally {
-    log.stop();
-  }
 }
 
 /** Runs `sql` on the store's schema from a connection of the test's own. */
@@ -58,47 +45,7 @@ async function query(store: PostgresTestStore, sql: string): Promise<pg.QueryRes
 }
 
 describe("postgres backend: claims that wait", { skip }, () => {
-  test("an enqueue leases its task to the claim that found nothing; the owner's next claim returns it", async () => {
-    const { worker, producer } = await handles();
-    assert.deepEqual(await worker.claim(claimRequest({ owner: "w" })), []);
-
-    await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-    const record = await producer.getTask("a");
-    assert.equal(record?.state, "running");
-    assert.equal(record?.leaseOwner, "w");
-    assert.equal(record?.leaseExpiresAt, START + 30_000);
-
-    const [claimed] = await worker.claim(claimRequest({ owner: "w" }));
-    assert.equal(claimed?.id, "a");
-    assert.equal(claimed?.attempts, 1);
-    assert.equal(claimed?.token, 1);
-    assert.equal(claimed?.leaseOwner, "w");
-    assert.equal(claimed?.startedAt, START);
-    assert.deepEqual(
-      (await producer.taskEvents("a")).map((e) => [e.type, e.attempt]),
-      [
-        ["enqueued", 0],
-        ["executing", 1],
-      ],
-    );
-    assert.deepEqual(await producer.countTasks(), { default: { running: 1 } });
-
-    // It settles like any claimed task, and is not handed out again.
-    assert.deepEqual(await worker.settle([{ ...claimed, outcome: "completed", result: "1" }]), [
-      true,
-    ]);
-    assert.deepEqual(await worker.claim(claimRequest({ owner: "w" })), []);
-  });
-
-  test("another owner's claim does not get a task handed over", async () => {
-    const { worker, producer } = await handles();
-    await worker.claim(claimRequest({ owner: "w" }));
-    await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-
-    assert.deepEqual(await producer.claim(claimRequest({ owner: "other" })), []);
-    assert.deepEqual(await worker.claim(claimRequest({ owner: "other" })), []);
-    assert.equal((await worker.claim(claimRequest({ owner: "w" })))[0]?.id, "a");
-  });
+  handoverCases(handles);
 
   test("a batch, a task to come, a queue with controls or a task waiting: no handover", async () => {
     const { worker, producer } = await handles();
@@ -132,31 +79,15 @@ describe("postgres backend: claims that wait", { skip }, () => {
     assert.equal((await worker.claim(claimRequest({ owner: "w" })))[0]?.id, "big");
   });
 
-  test("an offer is served once, and a claim that finds tasks withdraws it", async () => {
-    const { worker, producer } = await handles();
-    await worker.claim(claimRequest({ owner: "w", limit: 1 }));
-    await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-    await producer.enqueue([newTask({ id: "b" })]);
-    assert.equal((await producer.getTask("b"))?.state, "pending");
-
-    assert.equal((await worker.claim(claimRequest({ owner: "w", limit: 1 })))[0]?.id, "a");
-    assert.equal((await worker.claim(claimRequest({ owner: "w", limit: 1 })))[0]?.id, "b");
-    await producer.enqueue([newTask({ id: "c" })]);
-    assert.equal((await producer.getTask("c"))?.state, "pending");
-  });
-
-  test("an offer past its time is not served, and maintain deletes it once long lapsed", async () => {
+  test("maintain deletes offers long past their time, left by handles that never closed", async () => {
     const { store, worker, producer, clock } = await handles();
     await worker.claim(claimRequest({ owner: "w" }));
-    clock.advance(OFFER_MS);
-
-    await producer.enqueue([newTask({ id: "a", runAt: START + OFFER_MS })]);
-    assert.equal((await producer.getTask("a"))?.state, "pending");
-
     const offers = () => query(store, "SELECT owner FROM $schema.offers");
     assert.equal((await offers()).rowCount, 1);
-    clock.advance(60_001);
+
+    clock.advance(OFFER_MS + 60_001);
     await producer.maintain({ maxLeaseLosses: 5, eventTtlMs: 86_400_000 });
+
     assert.equal((await offers()).rowCount, 0);
   });
 
@@ -207,32 +138,14 @@ describe("postgres backend: claims that wait", { skip }, () => {
     assert.equal((await query(store, `SELECT handed FROM ${n.tasks}`)).rows[0]?.handed, false);
   });
 
-  test("a handover nobody takes goes back to its queue, the attempt not counted", async () => {
-    const { worker, producer } = await handles();
+  test("closing a handle deletes its offers", async () => {
+    const { store, worker } = await handles();
     await worker.claim(claimRequest({ owner: "w" }));
-    await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-
-    await sleep(HOLD_MS * 2 + 200);
-
-    const record = await producer.getTask("a");
-    assert.equal(record?.state, "pending");
-    assert.equal(record?.attempts, 0);
-    const [again] = await producer.claim(claimRequest({ owner: "other" }));
-    assert.equal(again?.id, "a");
-    assert.equal(again?.attempts, 1);
-    assert.equal(again?.token, 2);
-  });
-
-  test("closing a handle hands back what it kept and withdraws its offers", async () => {
-    const { store, worker, producer } = await handles();
-    await worker.claim(claimRequest({ owner: "w", limit: 1 }));
     await worker.claim(claimRequest({ owner: "v", queues: ["other"] }));
-    await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
+    assert.equal((await query(store, "SELECT owner FROM $schema.offers")).rowCount, 2);
+
     await worker.close();
 
-    assert.equal((await producer.getTask("a"))?.state, "pending");
-    await producer.enqueue([newTask({ id: "b", queue: "other" })]);
-    assert.equal((await producer.getTask("b"))?.state, "pending");
     assert.equal((await query(store, "SELECT owner FROM $schema.offers")).rowCount, 0);
   });
 });

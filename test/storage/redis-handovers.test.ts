@@ -1,13 +1,13 @@
-// Claims that wait (see src/storage/redis/scripts/offers.ts): a claim that
-// finds nothing leaves an offer, an enqueue leases what it makes ready to the
-// offering owner at once, and the owner's next claim returns it without a
-// round trip. What is handed over and not taken goes back to its queue.
+// Claims that wait on Redis (see src/storage/redis/scripts/offers.ts): the
+// cases every backend with handovers runs (fixtures/handover-cases.ts), then
+// what Redis adds: a batch enqueue serves offers too, through the claim's
+// own code, so limits, queue order, priorities and waiting tasks decide what
+// it hands over; the enqueuing handle's own offer is served in its answer.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
+import { after, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import type { Storage, StorageSignal } from "../../src/storage/contract.js";
-import { HOLD_MS, OFFER_MS, RedisHandovers } from "../../src/storage/redis/handovers.js";
+import { OFFER_MS, RedisHandovers } from "../../src/storage/redis/handovers.js";
 import { openRedisStorage } from "../../src/storage/redis/index.js";
 import { SignalHub } from "../../src/storage/redis/signals.js";
 import { ManualClock } from "../../src/util/clock.js";
@@ -15,76 +15,40 @@ import { claimRequest, newTask, newTasks, START } from "../contract/builders.js"
 import { recordSignals } from "../contract/harness.js";
 import { deleteKeys, testPrefix } from "../helpers/redis-keys.js";
 import { REDIS, REDIS_URL, skipUnless } from "../helpers/services.js";
+import { type HandoverStore, handedTo, handoverCases } from "./fixtures/handover-cases.js";
 
 const skip = await skipUnless(REDIS);
+const prefixes: string[] = [];
+const opened: Storage[] = [];
+
+after(async () => {
+  await Promise.all(opened.map((handle) => handle.close()));
+  for (const prefix of prefixes) await deleteKeys(REDIS_URL, prefix);
+});
 
 /** A worker's handle and a producer's handle on one fresh prefix and clock. */
-async function withHandles(
-  body: (worker: Storage, producer: Storage, clock: ManualClock, prefix: string) => Promise<void>,
-): Promise<void> {
+async function open(): Promise<HandoverStore & { prefix: string }> {
   const prefix = testPrefix("handover");
+  prefixes.push(prefix);
   const clock = new ManualClock(START);
   const worker = await openRedisStorage(REDIS_URL, { prefix, clock });
   const producer = await openRedisStorage(REDIS_URL, { prefix, clock });
-  try {
-    await body(worker, producer, clock, prefix);
-  } finally {
-    await Promise.all([worker.close(), producer.close()]);
-    await deleteKeys(REDIS_URL, prefix);
-  }
+  opened.push(worker, producer);
+  return { worker, producer, clock, prefix };
 }
 
 const readyFor = (queue: string) => (s: StorageSignal) => s.type === "ready" && s.queue === queue;
 
-/** Waits until `owner`'s handle holds a handover, as its ready signal says. */
-async function handedTo(worker: Storage, act: () => Promise<unknown>): Promise<void> {
-  const log = recordSignals(worker);
-  try {
-    await act();
-    await log.waitFor(readyFor("default"));
-  } finally {
-    log.stop();
-  }
+/** Runs `body` on a fresh store (closed and removed once the file's tests end). */
+async function using(body: (store: Awaited<ReturnType<typeof open>>) => Promise<void>) {
+  await body(await open());
 }
 
 describe("redis backend: claims that wait", { skip }, () => {
-  test("an enqueue leases its task to the claim that found nothing, and the owner's next claim returns it", async () => {
-    await withHandles(async (worker, producer) => {
-      assert.deepEqual(await worker.claim(claimRequest({ owner: "w" })), []);
-
-      await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-      const record = await producer.getTask("a");
-      assert.equal(record?.state, "running");
-      assert.equal(record?.leaseOwner, "w");
-      assert.equal(record?.leaseExpiresAt, START + 30_000);
-
-      const [claimed] = await worker.claim(claimRequest({ owner: "w" }));
-      assert.equal(claimed?.id, "a");
-      assert.equal(claimed?.attempts, 1);
-      assert.equal(claimed?.token, 1);
-      assert.equal(claimed?.leaseOwner, "w");
-      assert.equal(claimed?.startedAt, START);
-      assert.deepEqual(
-        (await producer.taskEvents("a")).map((e) => e.type),
-        ["enqueued", "executing"],
-      );
-      assert.deepEqual(await producer.countTasks(), { default: { running: 1 } });
-    });
-  });
-
-  test("another owner's claim does not get a task handed over", async () => {
-    await withHandles(async (worker, producer) => {
-      await worker.claim(claimRequest({ owner: "w" }));
-      await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-
-      assert.deepEqual(await producer.claim(claimRequest({ owner: "other" })), []);
-      assert.deepEqual(await worker.claim(claimRequest({ owner: "other" })), []);
-      assert.equal((await worker.claim(claimRequest({ owner: "w" })))[0]?.id, "a");
-    });
-  });
+  handoverCases(open);
 
   test("an offer takes at most its claim's limit; the rest wait with a ready signal", async () => {
-    await withHandles(async (worker, producer) => {
+    await using(async ({ worker, producer }) => {
       await worker.claim(claimRequest({ owner: "w", limit: 2 }));
       const elsewhere = recordSignals(producer);
 
@@ -103,7 +67,7 @@ describe("redis backend: claims that wait", { skip }, () => {
   });
 
   test("a handover follows the offer's queue order and the tasks' priorities", async () => {
-    await withHandles(async (worker, producer) => {
+    await using(async ({ worker, producer }) => {
       await worker.claim(claimRequest({ owner: "w", queues: ["high", "low"], limit: 2 }));
 
       const log = recordSignals(worker);
@@ -125,7 +89,7 @@ describe("redis backend: claims that wait", { skip }, () => {
   });
 
   test("a task already waiting for the offer is handed over before a new one", async () => {
-    await withHandles(async (worker, producer) => {
+    await using(async ({ worker, producer }) => {
       await producer.enqueue([newTask({ id: "older" })]);
       const [held] = await producer.claim(claimRequest({ owner: "p" }));
       assert.ok(held);
@@ -143,7 +107,7 @@ describe("redis backend: claims that wait", { skip }, () => {
   });
 
   test("a delayed task that came due is handed over before a new one", async () => {
-    await withHandles(async (worker, producer, clock) => {
+    await using(async ({ worker, producer, clock }) => {
       await producer.enqueue([newTask({ id: "delayed", runAt: START + 10 })]);
       await worker.claim(claimRequest({ owner: "w", limit: 1 }));
       clock.advance(10);
@@ -156,7 +120,7 @@ describe("redis backend: claims that wait", { skip }, () => {
   });
 
   test("the same handle's enqueue hands over in its answer", async () => {
-    await withHandles(async (worker) => {
+    await using(async ({ worker }) => {
       await worker.claim(claimRequest({ owner: "w" }));
       await worker.enqueue([newTask({ id: "a" })]);
 
@@ -165,33 +129,8 @@ describe("redis backend: claims that wait", { skip }, () => {
     });
   });
 
-  test("an offer is served once, and a claim that finds tasks leaves none", async () => {
-    await withHandles(async (worker, producer) => {
-      await worker.claim(claimRequest({ owner: "w", limit: 1 }));
-      await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-      await producer.enqueue([newTask({ id: "b" })]);
-      assert.equal((await producer.getTask("b"))?.state, "pending");
-
-      assert.equal((await worker.claim(claimRequest({ owner: "w", limit: 1 })))[0]?.id, "a");
-      assert.equal((await worker.claim(claimRequest({ owner: "w", limit: 1 })))[0]?.id, "b");
-      await producer.enqueue([newTask({ id: "c" })]);
-      assert.equal((await producer.getTask("c"))?.state, "pending");
-    });
-  });
-
-  test("an offer past its time is not served", async () => {
-    await withHandles(async (worker, producer, clock) => {
-      await worker.claim(claimRequest({ owner: "w" }));
-      clock.advance(OFFER_MS);
-
-      await producer.enqueue([newTask({ id: "a", runAt: START + OFFER_MS })]);
-
-      assert.equal((await producer.getTask("a"))?.state, "pending");
-    });
-  });
-
   test("maintain withdraws offers past their time, left by handles that never closed", async () => {
-    await withHandles(async (worker, producer, clock, prefix) => {
+    await using(async ({ worker, producer, clock, prefix }) => {
       await worker.claim(claimRequest({ owner: "gone" }));
       const client = new Redis(REDIS_URL);
       try {
@@ -206,43 +145,6 @@ describe("redis backend: claims that wait", { skip }, () => {
         client.disconnect();
       }
     });
-  });
-
-  test("a handover nobody takes goes back to its queue, the attempt not counted", async () => {
-    await withHandles(async (worker, producer) => {
-      await worker.claim(claimRequest({ owner: "w" }));
-      await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-
-      await sleep(HOLD_MS * 2 + 200);
-
-      const record = await producer.getTask("a");
-      assert.equal(record?.state, "pending");
-      assert.equal(record?.attempts, 0);
-      const [again] = await producer.claim(claimRequest({ owner: "other" }));
-      assert.equal(again?.id, "a");
-      assert.equal(again?.attempts, 1);
-      assert.equal(again?.token, 2);
-    });
-  });
-
-  test("closing a handle hands back what it kept and withdraws its offers", async () => {
-    const prefix = testPrefix("handover");
-    const clock = new ManualClock(START);
-    const producer = await openRedisStorage(REDIS_URL, { prefix, clock });
-    try {
-      const worker = await openRedisStorage(REDIS_URL, { prefix, clock });
-      await worker.claim(claimRequest({ owner: "w", limit: 1 }));
-      await worker.claim(claimRequest({ owner: "v", queues: ["other"] }));
-      await handedTo(worker, () => producer.enqueue([newTask({ id: "a" })]));
-      await worker.close();
-
-      assert.equal((await producer.getTask("a"))?.state, "pending");
-      await producer.enqueue([newTask({ id: "b", queue: "other" })]);
-      assert.equal((await producer.getTask("b"))?.state, "pending");
-    } finally {
-      await producer.close();
-      await deleteKeys(REDIS_URL, prefix);
-    }
   });
 });
 
