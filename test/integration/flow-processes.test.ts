@@ -40,14 +40,24 @@ for (const backend of PROCESS_BACKENDS) {
         await producer.pauseSchedule(id);
         const { lastTaskId } = await producer.getSchedule(id);
         assert.ok(lastTaskId, "the schedule fired");
-        await producer.getResult(lastTaskId, { timeout: "20s" });
 
-        // A tick taken just before the pause may be enqueued just after it:
-        // read what ran first, then list the ticks, which include it by then.
+        // A tick taken just before the pause may be enqueued just after it,
+        // and a tick's task may still run: wait until every tick listed has
+        // ended and no new one appears, then read what ran.
+        const listTicks = async () =>
+          (await producer.listTasks({ limit: 1_000 }))
+            .map((task) => task.id)
+            .filter((taskId) => taskId.startsWith(`${id}@`));
+        let tickIds = await listTicks();
+        for (;;) {
+          await Promise.all(
+            tickIds.map((taskId) => producer.getResult(taskId, { timeout: "20s" })),
+          );
+          const again = await listTicks();
+          if (again.length === tickIds.length) break;
+          tickIds = again;
+        }
         const ran = spansOf(file).map((line) => line.split(" ")[0] as string);
-        const tickIds = (await producer.listTasks({ limit: 1_000 }))
-          .map((task) => task.id)
-          .filter((taskId) => taskId.startsWith(`${id}@`));
         const ticks = tickIds
           .map((taskId) => Number(taskId.slice(id.length + 1)))
           .sort((a, b) => a - b);
