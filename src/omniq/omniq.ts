@@ -44,6 +44,7 @@ import { type Answer, ResultWaiter } from "./result-waiter.js";
 import * as schedules from "./schedules.js";
 import { taskInfo, writeTasks } from "./tasks.js";
 import type { Enqueueable, OmniQHealth, OpenOptions, TaskId, TaskInfo } from "./types.js";
+import { Unfinished } from "./unfinished.js";
 
 /** The id `enqueue` answers: the only one of its one-task `enqueueMany`. */
 function firstId<R>(ids: TaskId[]): TaskId<R> {
@@ -70,6 +71,8 @@ export class OmniQ implements AsyncDisposable {
   private readonly results: ResultWaiter<unknown>;
   private readonly follower: EventFollower;
   private readonly unsubscribe: (() => void) | undefined;
+  /** Tasks enqueued here not yet heard to finish, where the backend can say so. */
+  private readonly unfinished: Unfinished | null;
   private closed = false;
 
   private constructor(
@@ -87,9 +90,14 @@ export class OmniQ implements AsyncDisposable {
       log.warn({ err: toErrorInfo(error) }, "reading the event log failed"),
     );
     this.unsubscribe = storage.subscribe?.((signal) => {
-      if (signal.type === "finished") this.results.finished(signal.ids, signal.outcomes);
+      if (signal.type === "finished") {
+        this.unfinished?.forget(signal.ids);
+        this.results.finished(signal.ids, signal.outcomes);
+      }
       if (signal.type !== "cancel") this.follower.wake();
     });
+    const epoch = storage.signalEpoch?.bind(storage);
+    this.unfinished = this.unsubscribe && epoch ? new Unfinished(epoch) : null;
   }
 
   /**
@@ -146,7 +154,7 @@ export class OmniQ implements AsyncDisposable {
     const dependent = tasks.some((task) => task.dependencies);
     if (dependent) await checkDependencies(this.storage, tasks);
 
-    const ids = await writeTasks(this.storage, tasks, options.within);
+    const ids = await writeTasks(this.storage, tasks, options.within, this.unfinished);
     if (dependent) {
       for (const worker of this.workers) worker.dependentsEnqueued();
     }
@@ -196,7 +204,7 @@ export class OmniQ implements AsyncDisposable {
     // The waiter's own promise rather than an async function or a then: an
     // application may wait on tens of thousands at once, and each of those
     // would hold another promise per wait.
-    return this.results.wait(id, timeoutMs) as Promise<R>;
+    return this.results.wait(id, timeoutMs, this.unfinished?.has(id) === true) as Promise<R>;
   }
 
   /** The task's record with decoded arguments; throws `UnknownTaskError` for an unknown id. */

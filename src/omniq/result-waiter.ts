@@ -47,8 +47,10 @@ export class ResultWaiter<T = Answer> {
   /**
    * What `toResult` makes of the task's final outcome; of null for an
    * unknown id; of "timeout" when it has not ended within `timeoutMs`.
+   * `unfinished` says the task is known not to have ended (see
+   * unfinished.ts): then only its signal, or a poll, is waited for.
    */
-  wait(id: string, timeoutMs: number): Promise<T> {
+  wait(id: string, timeoutMs: number, unfinished = false): Promise<T> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter<T> = { resolve, reject, timeoutMs, timer: undefined, next: undefined };
       // Listen before looking, so that an end between the look and the listen is not missed.
@@ -57,6 +59,7 @@ export class ResultWaiter<T = Answer> {
         waiter.timer = setTimeout(() => this.answer(id, waiter, "timeout"), timeoutMs);
       }
 
+      if (unfinished) return;
       this.storage.getOutcome(id).then(
         (now) => {
           if (now === null || isFinal(now.state)) this.answer(id, waiter, now);

@@ -298,6 +298,19 @@ export interface Storage {
   subscribe?(listener: (signal: StorageSignal) => void): () => void;
 
   /**
+   * Optional, with `subscribe`: a number that stays the same for as long as
+   * this handle's subscribers hear of every task that reaches a final state
+   * (a `finished` signal for it), from this process and every other. It
+   * changes whenever they may have missed one: a lost connection, say. A
+   * backend whose signals can be missed without its knowing has none.
+   *
+   * While it holds, a task enqueued through this handle and not yet
+   * signalled finished has not finished: a wait for its result needs no
+   * first look at the store.
+   */
+  signalEpoch?(): number;
+
+  /**
    * Optional: stores tasks through a connection of the application's, inside
    * its open transaction, so they exist only if that transaction commits.
    * PostgreSQL takes a `pg` client (`ClientBase`).

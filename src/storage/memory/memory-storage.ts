@@ -195,6 +195,11 @@ export class MemoryStorage implements Storage {
     };
   }
 
+  /** Signals are calls within this process: none is ever missed. */
+  signalEpoch(): number {
+    return 0;
+  }
+
   /** Closes this handle. A named store is dropped, with its data, when its last handle closes. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -32,6 +32,8 @@ export class Listener {
   private timer: NodeJS.Timeout | null = null;
   private pinger: NodeJS.Timeout | null = null;
   private readonly queuesSeen = new Set<string>();
+  /** Counts lost connections: notifications sent meanwhile are gone (see `Storage.signalEpoch`). */
+  epoch = 0;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -111,6 +113,7 @@ export class Listener {
   private lost(client: pg.Client): void {
     if (this.client !== client) return;
     this.client = null;
+    this.epoch += 1;
     client.end().catch(() => {});
     this.scheduleReconnect();
   }

@@ -82,6 +82,8 @@ export class PostgresStorage implements Storage {
 
   constructor(private readonly parts: PostgresParts) {
     this.claimer = new Claimer(parts.db, parts.statements);
+    const { listener } = parts;
+    if (listener) this.signalEpoch = () => listener.epoch;
   }
 
   /** One task may go straight to a waiting claim (see sql/handover.ts); a batch waits to be claimed. */
@@ -316,6 +318,12 @@ export class PostgresStorage implements Storage {
       subscribers.delete(listener);
     };
   }
+
+  /**
+   * Every final state is notified; a lost listening connection may have
+   * missed some. Without a listener there is no number: nothing is heard.
+   */
+  signalEpoch?(): number;
 
   /**
    * Withdraws this handle's offers, stops listening, and gives back the

@@ -61,6 +61,8 @@ export function finishedOutcomes(
  */
 export class SignalHub {
   private readonly listeners = new Set<Listener>();
+  /** Counts the times pub/sub messages may have been missed (see `Storage.signalEpoch`). */
+  epoch = 0;
   /** How this handle's own messages start (see the scripts' `publish`). */
   private readonly ownHead: string;
 
@@ -176,10 +178,17 @@ function asOutcome(value: unknown): TaskOutcome | null {
   return outcome;
 }
 
-/** Subscribes `subscriber` to the signal channel and feeds `hub`. */
+/**
+ * Subscribes `subscriber` to the signal channel and feeds `hub`. The client
+ * subscribes again after a reconnect, but what was published while it was
+ * away is gone: every close starts a new epoch.
+ */
 export async function listen(subscriber: Redis, channel: string, hub: SignalHub): Promise<void> {
   subscriber.on("message", (from: string, message: string) => {
     if (from === channel) hub.receive(message);
+  });
+  subscriber.on("close", () => {
+    hub.epoch += 1;
   });
   await subscriber.subscribe(channel);
 }

@@ -248,6 +248,11 @@ export class RedisStorage implements Storage {
     return this.parts.hub.add(listener);
   }
 
+  /** Every final state is published; a closed pub/sub connection may have missed some. */
+  signalEpoch(): number {
+    return this.parts.hub.epoch;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;

@@ -74,11 +74,14 @@ export class SplitStorage implements Storage {
       this.enqueueWithin = parts.queue.enqueueWithin.bind(parts.queue);
     }
     if (parts.queue.subscribe) this.subscribe = (listener) => this.listen(listener);
+    if (parts.queue.signalEpoch) this.signalEpoch = parts.queue.signalEpoch.bind(parts.queue);
   }
 
   enqueueWithin?: (connection: unknown, tasks: readonly NewTask[]) => Promise<string[]>;
 
   subscribe?: (listener: (signal: StorageSignal) => void) => () => void;
+
+  signalEpoch?: () => number;
 
   enqueue(tasks: readonly NewTask[]): Promise<string[]> {
     return this.queue.enqueue(tasks);
