@@ -29,15 +29,21 @@ export function claimArgs(request: ClaimRequest, now: number, handovers: Handove
   ];
 }
 
-/** The settlements as the one JSON argument of scripts/settle.ts `settleAll`. */
-export function settlementsArg(settlements: readonly Settlement[]): string {
+/**
+ * The arguments of scripts/settle.ts: the settlements as one JSON list, and
+ * the entries of their `finished` message already joined. Kept apart, the
+ * entries are not escaped into the list and decoded again by the script.
+ */
+export function settlementsArgs(settlements: readonly Settlement[]): [string, string] {
+  const entries: string[] = [];
   const list = settlements.map((s) => {
     const entry = outcomeEntry(s);
-    if (s.outcome === "completed") return [s.id, s.token, s.outcome, s.result, "", entry];
+    if (entry !== "") entries.push(entry);
+    if (s.outcome === "completed") return [s.id, s.token, s.outcome, s.result, ""];
     const retryAt = s.outcome === "failed" && s.retryAt !== null ? s.retryAt : "";
-    return [s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt, entry];
+    return [s.id, s.token, s.outcome, JSON.stringify(s.error), retryAt];
   });
-  return JSON.stringify(list);
+  return [JSON.stringify(list), entries.join(",")];
 }
 
 /**

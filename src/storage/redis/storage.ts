@@ -23,7 +23,13 @@ import type {
   TaskOutcome,
 } from "../contract.js";
 import { OutcomeBatcher } from "../shared/outcome-batcher.js";
-import { asksForWork, type ClaimReply, claimArgs, claimedTasks, settlementsArg } from "./claims.js";
+import {
+  asksForWork,
+  type ClaimReply,
+  claimArgs,
+  claimedTasks,
+  settlementsArgs,
+} from "./claims.js";
 import { runScript, type ScriptArg, translateError } from "./connection.js";
 import type { ScriptContext } from "./context.js";
 import { purge, requeue } from "./dead-letters.js";
@@ -134,7 +140,7 @@ export class RedisStorage implements Storage {
 
   async settle(settlements: readonly Settlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const args: ScriptArg[] = [...this.base(), settlementsArg(settlements)];
+    const args: ScriptArg[] = [...this.base(), ...settlementsArgs(settlements)];
 
     const [applied, ...signals] = (await this.guard("settle", () =>
       runScript(this.parts.commands, "omniqSettle", args),

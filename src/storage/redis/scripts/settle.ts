@@ -3,10 +3,13 @@ import { PRELUDE } from "./prelude.js";
 /**
  * Ends attempts. ARGV[4] is a JSON list with, per settlement: id, token,
  * outcome (`completed`, `failed` or `cancelled`), the encoded result or
- * error JSON, the retry time ("" for none), and the entry its finished
- * message carries (see signals.ts; "" for none). One argument, decoded in
- * one call, costs both sides less than six per settlement. Answers 1 or 0
- * per settlement: applied or not (the task no longer runs under that token).
+ * error JSON, and the retry time ("" for none). One argument, decoded in
+ * one call, costs both sides less than five per settlement. ARGV[5] holds
+ * the entries the finished message carries (see signals.ts), joined by the
+ * caller; it may name a task whose settlement does not apply, which no
+ * reader looks up, since only the ids listed as finished are read. Answers
+ * 1 or 0 per settlement: applied or not (the task no longer runs under
+ * that token).
  */
 export const SETTLE = `${PRELUDE}
 local applied = {}
@@ -57,11 +60,10 @@ end
 
 -- The fields are read into locals, not through 'load': this runs once per
 -- settlement. Other outcomes than a completion build the task 'load' would.
-local function settleOne(id, token, outcome, value, retryAt, entry)
+local function settleOne(id, token, outcome, value, retryAt)
   local key = taskKey(id)
   local v = redis.call('HMGET', key, unpack(SETTLE_FIELDS))
   if v[1] ~= 'running' or tonumber(v[2]) ~= tonumber(token) then return 0 end
-  if entry ~= '' then finishedOutcomes[#finishedOutcomes + 1] = entry end
   if outcome == 'completed' then
     complete(key, id, v, value)
     return 1
@@ -82,8 +84,9 @@ local function settleOne(id, token, outcome, value, retryAt, entry)
 end
 
 for _, s in ipairs(cjson.decode(ARGV[4])) do
-  applied[#applied + 1] = settleOne(s[1], s[2], s[3], s[4], s[5], s[6])
+  applied[#applied + 1] = settleOne(s[1], s[2], s[3], s[4], s[5])
 end
+if ARGV[5] ~= '' then finishedOutcomes[1] = ARGV[5] end
 for queue, n in pairs(completedIn) do
   count(queue, 'running', -n)
   count(queue, 'completed', n)
