@@ -186,6 +186,43 @@ describe("encodeValue and decodeValue round trips", () => {
     }
   });
 
+  test("a short list of plain values takes the short path, and devalue reads it the same", () => {
+    const lists: unknown[][] = [
+      [1],
+      [2.5, "x", true, null],
+      ['"</script>\u2028', "\ud800", -7, 1e21],
+      [1, 1, "a", "a"],
+      Array.from({ length: 16 }, (_, i) => i),
+    ];
+    for (const list of lists) {
+      const text = encodeValue(list, "args");
+      assert.deepEqual(decodeValue(text), list);
+      assert.deepEqual(devalueParse(text.slice(FORMAT_PREFIX.length)), list);
+      // devalue's own text of the list (a repeated value written once) reads back too.
+      assert.deepEqual(decodeValue(FORMAT_PREFIX + devalueStringify(list)), list);
+    }
+    assert.equal(encodeValue([5, "x"], "args"), `${FORMAT_PREFIX}[[1,2],5,"x"]`);
+  });
+
+  test("a list with anything but plain values, or longer than 16, keeps devalue's form", () => {
+    const lists: unknown[][] = [
+      Array.from({ length: 17 }, (_, i) => i),
+      [1, undefined],
+      [NaN],
+      [-0],
+      [[1]],
+      [{ a: 1 }],
+      [new Date(0)],
+    ];
+    for (const list of lists) {
+      const text = encodeValue(list, "args");
+      assert.equal(text, FORMAT_PREFIX + devalueStringify(list));
+      const back = decodeValue(text) as unknown[];
+      assert.deepEqual(back, list);
+    }
+    assert.ok(Object.is((decodeValue(encodeValue([-0], "args")) as number[])[0], -0));
+  });
+
   test("values JSON cannot write alone keep devalue's form", () => {
     for (const value of [NaN, Infinity, -Infinity, -0, undefined, 5n]) {
       const text = encodeValue(value, "result");
