@@ -17,9 +17,9 @@ import { execSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { openStorage } from "../src/index.js";
 import { newTaskId } from "../src/task/id.js";
+import { deleteKeys } from "../test/helpers/redis-keys.js";
 
 const { values } = parseArgs({
   options: {
@@ -116,12 +116,5 @@ try {
   });
 } finally {
   await storage.close();
-  const client = new Redis(port);
-  let cursor = "0";
-  do {
-    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    if (keys.length > 0) await client.unlink(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  client.disconnect();
+  await deleteKeys(`redis://127.0.0.1:${port}`, prefix);
 }
