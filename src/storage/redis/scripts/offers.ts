@@ -9,7 +9,9 @@
  * without a round trip. An offer is served once and withdrawn by its
  * owner's next claim.
  *
- * Keys: P:offers (owner -> the offer as JSON, 'u' its end), P:idle:<queue>:
+ * Keys: P:offers (owner -> its latest offer as JSON, 'u' its end; an entry
+ * outlives a served offer until the owner's next offer, its handle's close
+ * or housekeeping after 'u' removes it), P:idle:<queue>:
  * <worker> (the offers waiting for that queue and type, the same JSON as
  * members, scored by their end), and P:inbox:<origin> (handover messages
  * not yet taken). An inbox nobody empties (its handle died) expires on its
@@ -26,11 +28,18 @@ local function inboxKey(origin) return P .. ':inbox:' .. origin end
 -- Offers served per enqueue at most, so one enqueue stays short.
 local MAX_OFFERS_SERVED = 16
 
--- Takes an offer out of every set it waits in.
-local function dropOffer(offer, encoded)
+-- Takes an offer out of the idle sets, where enqueues look for one. Its
+-- entry in OFFERS may stay: it only tells the owner's next claim what to
+-- withdraw, and withdrawing what is gone already changes nothing.
+local function unlistOffer(offer, encoded)
   for _, queue in ipairs(offer.q) do
     for _, worker in ipairs(offer.w) do redis.call('ZREM', idleKey(queue, worker), encoded) end
   end
+end
+
+-- Takes an offer out of every set it waits in.
+local function dropOffer(offer, encoded)
+  unlistOffer(offer, encoded)
   redis.call('HDEL', OFFERS, offer.id)
 end
 
@@ -61,7 +70,7 @@ local function takeOffer(queue, worker)
     'LIMIT', 0, 1)[1]
   if not encoded then return nil end
   local offer = cjson.decode(encoded)
-  dropOffer(offer, encoded)
+  unlistOffer(offer, encoded)
   offer.n = tonumber(offer.n)
   offer.leaseExpiresAt = num(NOW_N + tonumber(offer.l))
   offer.encoded = encoded
