@@ -29,13 +29,15 @@ local function promoteDue()
 end
 
 -- Takes the next 'want' members off a queue's ready sets, best first. With
--- one worker type that is a single ZPOPMIN; with several, the heads of each
--- set are merged by (priority, member) and the chosen ones removed.
+-- one worker type that is a range and its removal: ZPOPMIN would answer
+-- each member's score too, written as a double and read back, for nothing.
+-- With several, the heads of each set are merged by (priority, member) and
+-- the chosen ones removed.
 local function takeHeads(queue, workers, want)
   if #workers == 1 then
-    local popped = redis.call('ZPOPMIN', readyKey(queue, workers[1]), want)
-    local members = {}
-    for i = 1, #popped, 2 do members[#members + 1] = popped[i] end
+    local key = readyKey(queue, workers[1])
+    local members = redis.call('ZRANGE', key, 0, want - 1)
+    if #members > 0 then redis.call('ZREMRANGEBYRANK', key, 0, #members - 1) end
     return members
   end
 
@@ -59,38 +61,25 @@ local function takeHeads(queue, workers, want)
   return members
 end
 
--- Pieces of 'meta' per task (see CLAIM_CORE's doc).
-local META_PIECES = 11
-
--- Adds one claimed task to a claim; attempts and token come as text (see intText).
+-- Adds one claimed task to a claim; attempts and token come as text (see
+-- intText). Its meta entry is made in one concatenation: one string, where
+-- a piece per value cost a table slot each and the table's growth.
 local function addClaimed(claim, d, runAt, attempts, token, leaseLosses, cancelRequested, lastError)
-  local stored, meta = claim.stored, claim.meta
-  stored[#stored + 1] = d
-  local n = #meta
-  meta[n + 1] = n == 0 and '[' or ',['
-  meta[n + 2] = runAt
-  meta[n + 3] = ','
-  meta[n + 4] = attempts
-  meta[n + 5] = ','
-  meta[n + 6] = token
-  meta[n + 7] = ','
-  meta[n + 8] = leaseLosses or '0'
-  meta[n + 9] = cancelRequested == '1' and ',1,' or ',0,'
-  meta[n + 10] = lastError or 'null'
-  meta[n + 11] = ']'
-  claim.taken = claim.taken + 1
+  local n = claim.taken + 1
+  claim.stored[n] = d
+  claim.meta[n] = '[' .. runAt .. ',' .. attempts .. ',' .. token .. ',' .. (leaseLosses or '0') ..
+    (cancelRequested == '1' and ',1,' or ',0,') .. (lastError or 'null') .. ']'
+  claim.taken = n
 end
 
 -- The claim's meta list as JSON.
-local function metaJson(claim) return '[' .. table.concat(claim.meta) .. ']' end
+local function metaJson(claim) return '[' .. table.concat(claim.meta, ',') .. ']' end
 
--- The claim's tasks as claimed entries, one JSON list (for handovers).
+-- The claim's tasks as claimed entries, one JSON list (for handovers): each
+-- is its stored task followed by its meta values.
 local function entriesJson(claim)
   local parts = {}
-  for i, d in ipairs(claim.stored) do
-    local last = i * META_PIECES
-    parts[i] = '[' .. d .. ',' .. table.concat(claim.meta, '', last - META_PIECES + 2, last)
-  end
+  for i, d in ipairs(claim.stored) do parts[i] = '[' .. d .. ',' .. string.sub(claim.meta[i], 2) end
   return '[' .. table.concat(parts, ',') .. ']'
 end
 
