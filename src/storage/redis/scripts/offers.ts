@@ -10,7 +10,7 @@
  * owner's next claim.
  *
  * Keys: P:offers (owner -> its latest offer as JSON, 'u' its end; an entry
- * outlives a served offer until the owner's next offer, its handle's close
+ * outlives a served offer until the owner's next claim, its handle's close
  * or housekeeping after 'u' removes it), P:idle:<queue>:
  * <worker> (the offers waiting for that queue and type, the same JSON as
  * members, scored by their end), and P:inbox:<origin> (handover messages
